@@ -1,0 +1,113 @@
+import proxyaddr from 'proxy-addr';
+import { z } from 'zod';
+
+/** Every setting of the server, read from the environment once at start-up. */
+export interface Config {
+  /** `development`, `test` or `production`. @default 'development' */
+  nodeEnv: 'development' | 'test' | 'production';
+  /** HTTP port. @default 4000 */
+  port: number;
+  /** Interface to listen on. @default '0.0.0.0' */
+  host: string;
+  /** Postgres connection string; when absent the embedded PGlite is used. */
+  databaseUrl: string | undefined;
+  /** Where PGlite keeps its files and the generated secret lives. @default './data' */
+  dataDir: string;
+  /** Secret that signs access tokens, at least 32 bytes; generated into `dataDir` when absent outside production. */
+  authSecret: string | undefined;
+  /** Lifetime of an access token. @default 900 */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of a session from login; refreshing does not extend it. @default 2592000 (30 days) */
+  sessionMaxAgeSeconds: number;
+  /** Minimum time between two writes of a session's `lastActiveAt`. @default 60 */
+  lastActiveWriteIntervalSeconds: number;
+  /** Which proxies may set `X-Forwarded-For`: a hop count, or addresses/CIDRs. @default undefined (none) */
+  trustProxy: number | string[] | undefined;
+  /** Largest accepted HTTP request body. @default 102400 */
+  maxBodyBytes: number;
+  /** pino log level. @default 'info' */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  AUTH_SECRET: z
+    .string()
+    .refine((s) => Buffer.byteLength(s) >= 32, 'must be at least 32 bytes')
+    .optional(),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(900),
+  SESSION_MAX_AGE_SECONDS: seconds(30 * 24 * 3600),
+  LAST_ACTIVE_WRITE_INTERVAL_SECONDS: seconds(60),
+  TRUST_PROXY: z
+    .string()
+    .refine(isValidTrustProxy, 'must be a hop count or a comma-separated list of IP addresses or CIDRs')
+    .optional(),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(100 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/**
+ * Reads and validates every setting. Throws one `ConfigError` that lists every problem,
+ * so a bad deployment is fixed in one go rather than one restart per mistake.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most shells' `FOO= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const value = name === 'AUTH_SECRET' || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(env[name]);
+      return `${name}=${value}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.AUTH_SECRET) {
+    throw new ConfigError('AUTH_SECRET must be set in production: a random string of at least 32 bytes, the same on every instance.');
+  }
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    authSecret: e.AUTH_SECRET,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+    lastActiveWriteIntervalSeconds: e.LAST_ACTIVE_WRITE_INTERVAL_SECONDS,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+function isValidTrustProxy(value: string): boolean {
+  const parsed = parseTrustProxy(value);
+  if (typeof parsed === 'number') return true;
+  try {
+    proxyaddr.compile(parsed ?? []);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import type { AccountService } from './auth/account-service.js';
+import type { AuthFailure, Authenticated, SessionService } from './auth/session-service.js';
+import type { ClientIpResolver } from './devices/client-ip.js';
+import { UnauthenticatedError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface Services {
+  accounts: AccountService;
+  sessions: SessionService;
+}
+
+/** Who is calling: nobody, somebody whose token failed the check, or a checked session. */
+export type AuthState =
+  | { status: 'anonymous' }
+  | { status: 'rejected'; reason: AuthFailure }
+  | ({ status: 'authenticated' } & Authenticated);
+
+/** What every resolver gets: the caller, where the request came from, and the services. */
+export interface Context {
+  auth: AuthState;
+  ipAddress: string | null;
+  userAgent: string | undefined;
+  deviceIdHeader: string | undefined;
+  services: Services;
+  logger: Logger;
+}
+
+export interface ContextDeps {
+  services: Services;
+  clientIp: ClientIpResolver;
+  logger: Logger;
+}
+
+const BEARER = /^Bearer +(\S+) *$/i;
+
+/**
+ * Builds the context of an HTTP request, checking its access token once. Never throws:
+ * a bad token is recorded as `rejected`, and only fields that act as the caller refuse it,
+ * so `login` and `refreshSession` still work for a client whose token has died.
+ */
+export function createContextBuilder({ services, clientIp, logger }: ContextDeps) {
+  return async (request: IncomingMessage): Promise<Context> => {
+    const base = {
+      ipAddress: clientIp(request),
+      userAgent: request.headers['user-agent'],
+      deviceIdHeader: firstHeader(request.headers['x-device-id']),
+      services,
+      logger,
+    };
+    return { ...base, auth: await authenticateHeader(services.sessions, request.headers.authorization) };
+  };
+}
+
+async function authenticateHeader(sessions: SessionService, header: string | undefined): Promise<AuthState> {
+  if (header === undefined || header === '') return { status: 'anonymous' };
+  const token = BEARER.exec(header)?.[1];
+  if (!token) return { status: 'rejected', reason: 'malformed' };
+  const check = await sessions.authenticate(token);
+  return check.ok ? { status: 'authenticated', ...check.auth } : { status: 'rejected', reason: check.reason };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The checked caller of a field guarded by `@Authorized()`. */
+export function callerOf(context: Context): Authenticated {
+  if (context.auth.status !== 'authenticated') throw new UnauthenticatedError();
+  return context.auth;
+}

@@ -1,0 +1,50 @@
+import { GraphQLError } from 'graphql';
+
+/** The one list of error codes a client can see in `extensions.code`. */
+export enum ErrorCode {
+  Unauthenticated = 'UNAUTHENTICATED',
+  BadUserInput = 'BAD_USER_INPUT',
+  NotFound = 'NOT_FOUND',
+  EmailTaken = 'EMAIL_TAKEN',
+  InvalidCredentials = 'INVALID_CREDENTIALS',
+  InternalServerError = 'INTERNAL_SERVER_ERROR',
+  /** The HTTP request itself is unusable: not JSON, too large, malformed. */
+  BadRequest = 'BAD_REQUEST',
+}
+
+/** Base of every error the server means a client to read. */
+export abstract class AppError extends GraphQLError {
+  constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extensions } });
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'Not signed in, or the session has ended.') {
+    super(message, ErrorCode.Unauthenticated, { http: { status: 401 } });
+  }
+}
+
+export class BadUserInputError extends AppError {
+  constructor(message: string, fields?: string[]) {
+    super(message, ErrorCode.BadUserInput, fields ? { fields } : {});
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string) {
+    super(message, ErrorCode.NotFound);
+  }
+}
+
+export class EmailTakenError extends AppError {
+  constructor() {
+    super('An account with this email already exists.', ErrorCode.EmailTaken);
+  }
+}
+
+export class InvalidCredentialsError extends AppError {
+  constructor() {
+    super('Invalid email or password.', ErrorCode.InvalidCredentials);
+  }
+}

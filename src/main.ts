@@ -1,0 +1,36 @@
+import { resolveAuthSecret } from './auth/secret.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/client.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config);
+  const { secret, source } = await resolveAuthSecret(config);
+  if (source === 'generated') logger.warn({ dataDir: config.dataDir }, 'no AUTH_SECRET set: generated one and stored it in the data directory');
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const server = await startServer({ config, db: database.db, logger, authSecret: secret });
+  logger.info(
+    { port: config.port, url: server.url, driver: database.driver, dataDir: database.driver === 'pglite' ? config.dataDir : undefined },
+    'server started',
+  );
+
+  let isStopping = false;
+  const stop = async (signal: string) => {
+    if (isStopping) return;
+    isStopping = true;
+    logger.info({ signal }, 'shutting down');
+    await server.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  // Configuration mistakes get one plain line; anything else its stack.
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { describePasswordProblem, normalizeEmail, type SignInOrigin } from '../auth/account-service.js';
+import { PASSWORD_MAX_LENGTH } from '../auth/passwords.js';
+import type { IssuedSession } from '../auth/session-service.js';
+import { callerOf, type Context } from '../context.js';
+import { describeDevice } from '../devices/device-info.js';
+import { BadUserInputError, EmailTakenError, InvalidCredentialsError, UnauthenticatedError } from '../errors.js';
+import { AuthPayload } from '../types/auth-payload.type.js';
+import { LoginInput, SignUpInput, type DeviceInfoInput } from '../types/auth.input.js';
+import { toSession } from '../types/session.type.js';
+
+const DEVICE_ID_MAX_LENGTH = 255;
+const REFRESH_TOKEN_MAX_LENGTH = 512;
+
+@Resolver()
+export class AuthResolver {
+  @Mutation(() => AuthPayload, { description: 'Creates the account and its first session.' })
+  async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() context: Context): Promise<AuthPayload> {
+    const email = requireEmail(input.email);
+    const problem = describePasswordProblem(input.password);
+    if (problem) throw new BadUserInputError(problem, ['password']);
+    const issued = await context.services.accounts.signUp(email, input.password, originOf(context, input.device));
+    if (!issued) throw new EmailTakenError();
+    return toAuthPayload(issued);
+  }
+
+  @Mutation(() => AuthPayload, { description: 'Signs in, creating a new session every time.' })
+  async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: Context): Promise<AuthPayload> {
+    const email = requireEmail(input.email);
+    if (input.password.length === 0 || input.password.length > PASSWORD_MAX_LENGTH) {
+      throw new BadUserInputError(`Password must be 1 to ${PASSWORD_MAX_LENGTH} characters.`, ['password']);
+    }
+    const issued = await context.services.accounts.login(email, input.password, originOf(context, input.device));
+    if (!issued) throw new InvalidCredentialsError();
+    return toAuthPayload(issued);
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: 'Exchanges a refresh token for a new token pair of the same session; the previous pair stops working at once.',
+  })
+  async refreshSession(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() context: Context): Promise<AuthPayload> {
+    if (refreshToken.length > REFRESH_TOKEN_MAX_LENGTH) throw new UnauthenticatedError('Invalid refresh token.');
+    const issued = await context.services.sessions.refreshSession(refreshToken);
+    if (!issued) throw new UnauthenticatedError('Invalid refresh token, or the session has ended.');
+    return toAuthPayload(issued);
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: 'Ends the current session.' })
+  async logout(@Ctx() context: Context): Promise<boolean> {
+    const caller = callerOf(context);
+    return context.services.sessions.revokeSession(caller.user.id, caller.sessionId, 'LOGOUT');
+  }
+}
+
+function requireEmail(raw: string): string {
+  const email = normalizeEmail(raw);
+  if (!email) throw new BadUserInputError('Email must be a valid address of at most 254 characters.', ['email']);
+  return email;
+}
+
+function originOf(context: Context, device: DeviceInfoInput | null | undefined): SignInOrigin {
+  if (context.deviceIdHeader && context.deviceIdHeader.length > DEVICE_ID_MAX_LENGTH) {
+    throw new BadUserInputError(`X-Device-Id must be at most ${DEVICE_ID_MAX_LENGTH} characters.`, ['X-Device-Id']);
+  }
+  return { device: describeDevice(device, context.userAgent, context.deviceIdHeader), ipAddress: context.ipAddress };
+}
+
+function toAuthPayload(issued: IssuedSession): AuthPayload {
+  return Object.assign(new AuthPayload(), {
+    accessToken: issued.accessToken,
+    refreshToken: issued.refreshToken,
+    accessTokenExpiresAt: issued.accessTokenExpiresAt,
+    user: issued.user,
+    session: toSession(issued.session, issued.session.id),
+  });
+}

@@ -1,0 +1,40 @@
+import { isUUID } from 'class-validator';
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { callerOf, type Context } from '../context.js';
+import { BadUserInputError, NotFoundError } from '../errors.js';
+import { Session, toSession } from '../types/session.type.js';
+
+@Resolver(() => Session)
+export class SessionResolver {
+  @Authorized()
+  @Query(() => [Session], { description: "The caller's active sessions: the current one first, then by lastActiveAt, newest first." })
+  async mySessions(@Ctx() context: Context): Promise<Session[]> {
+    const caller = callerOf(context);
+    const rows = await context.services.sessions.listSessions(caller.user.id, caller.sessionId);
+    return rows.map((row) => toSession(row, caller.sessionId));
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Ends one of the caller's own active sessions, the current one included." })
+  async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    const caller = callerOf(context);
+    if (!isUUID(id)) throw new BadUserInputError('Session id must be a UUID.', ['id']);
+    const isRevoked = await context.services.sessions.revokeSession(caller.user.id, id, 'REVOKED');
+    // One answer for "no such id", "someone else's" and "already ended", so ids cannot be probed.
+    if (!isRevoked) throw new NotFoundError('No active session with this id.');
+    return true;
+  }
+
+  @Authorized()
+  @Mutation(() => Int, { description: 'Ends every other active session of the caller; returns how many.' })
+  revokeOtherSessions(@Ctx() context: Context): Promise<number> {
+    const caller = callerOf(context);
+    return context.services.sessions.revokeOtherSessions(caller.user.id, caller.sessionId);
+  }
+
+  @Authorized()
+  @Mutation(() => Int, { description: 'Ends every active session of the caller, the current one included; returns how many.' })
+  revokeAllSessions(@Ctx() context: Context): Promise<number> {
+    return context.services.sessions.revokeAllSessions(callerOf(context).user.id);
+  }
+}

@@ -1,0 +1,16 @@
+import { Ctx, Query, Resolver } from 'type-graphql';
+import type { Context } from '../context.js';
+import { UnauthenticatedError } from '../errors.js';
+import { User } from '../types/user.type.js';
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User, { nullable: true, description: 'The signed-in user; null without a token.' })
+  me(@Ctx() context: Context): User | null {
+    const { auth } = context;
+    if (auth.status === 'anonymous') return null;
+    // A token that was presented but failed is an error, not "nobody": the client must learn its session ended.
+    if (auth.status === 'rejected') throw new UnauthenticatedError();
+    return Object.assign(new User(), auth.user);
+  }
+}

@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { validate, type ValidationError } from 'class-validator';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { buildSchema, type AuthChecker, type ValidatorFn } from 'type-graphql';
+import type { Context } from './context.js';
+import { BadUserInputError, UnauthenticatedError } from './errors.js';
+import { AuthResolver } from './resolvers/auth.resolver.js';
+import { SessionResolver } from './resolvers/session.resolver.js';
+import { UserResolver } from './resolvers/user.resolver.js';
+
+/** Fields marked `@Authorized()` need a checked session; anything else is 401 UNAUTHENTICATED. */
+export const authChecker: AuthChecker<Context> = ({ context }) => {
+  if (context.auth.status === 'authenticated') return true;
+  throw new UnauthenticatedError();
+};
+
+/**
+ * Runs class-validator on input objects and reports every problem in one message.
+ * The offending values are left out on purpose: one of them may be a password.
+ */
+const validateInput: ValidatorFn = async (value) => {
+  if (value === null || typeof value !== 'object') return;
+  const errors = await validate(value, { forbidUnknownValues: false });
+  if (errors.length === 0) return;
+  const problems = flattenErrors(errors);
+  throw new BadUserInputError(problems.map((p) => p.message).join('; '), problems.map((p) => p.field));
+};
+
+function flattenErrors(errors: ValidationError[], prefix = ''): Array<{ field: string; message: string }> {
+  return errors.flatMap((error) => {
+    const field = prefix + error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message: `${prefix}${message}` }));
+    return [...own, ...flattenErrors(error.children ?? [], `${field}.`)];
+  });
+}
+
+export function buildAppSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [AuthResolver, SessionResolver, UserResolver],
+    authChecker,
+    validateFn: validateInput,
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+  });
+}
+
+/** The SDL committed as `schema.graphql`, sorted so that it changes only when the schema does. */
+export function printAppSchema(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,128 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { createAccountService } from './auth/account-service.js';
+import { createSessionService } from './auth/session-service.js';
+import { createAccessTokens } from './auth/tokens.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createContextBuilder, type Context } from './context.js';
+import type { Db } from './db/client.js';
+import { createClientIpResolver } from './devices/client-ip.js';
+import { ErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
+import { buildAppSchema } from './schema.js';
+
+export interface ServerDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  authSecret: string;
+  /** @default the system clock */
+  clock?: Clock;
+}
+
+export interface RunningServer {
+  /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
+  url: string;
+  httpServer: Server;
+  /** Stops accepting, finishes in-flight requests, and stops Apollo. The database stays open. */
+  close(): Promise<void>;
+}
+
+/** Wires HTTP, Apollo and the services together and starts listening. */
+export async function startServer({ config, db, logger, authSecret, clock = systemClock }: ServerDeps): Promise<RunningServer> {
+  const accessTokens = createAccessTokens({ secret: authSecret, ttlSeconds: config.accessTokenTtlSeconds, clock });
+  const sessions = createSessionService({
+    db, clock, logger, accessTokens,
+    sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+    lastActiveWriteIntervalSeconds: config.lastActiveWriteIntervalSeconds,
+  });
+  const accounts = createAccountService({ db, clock, logger, sessions });
+  const buildContext = createContextBuilder({
+    services: { accounts, sessions },
+    clientIp: createClientIpResolver(config.trustProxy),
+    logger,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createHttpServer(app);
+  const apollo = new ApolloServer<Context>({
+    schema: await buildAppSchema(),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
+    formatError: (formatted, error) => formatError(formatted, error, config.nodeEnv, logger),
+  });
+  await apollo.start();
+
+  app.use(
+    '/graphql',
+    requireJsonBody,
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, { context: ({ req }) => buildContext(req) }),
+  );
+  app.use(handleTransportError(logger));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
+    httpServer,
+    close: () => apollo.stop(),
+  };
+}
+
+/** POST bodies must be JSON: anything else is refused here with a clear 415, not left to CSRF checks. */
+const requireJsonBody: RequestHandler = (req, res, next) => {
+  if (req.method !== 'POST' || req.is('application/json')) return next();
+  sendTransportError(res, 415, 'POST requests to /graphql must have Content-Type: application/json.');
+};
+
+/** Malformed JSON and oversized bodies get a GraphQL-shaped 4xx instead of Express's HTML page. */
+function handleTransportError(logger: Logger): ErrorRequestHandler {
+  return (error: { status?: number; type?: string }, _req, res, _next) => {
+    if (error.type === 'entity.too.large') return sendTransportError(res, 413, 'Request body is too large.');
+    if (error.type === 'entity.parse.failed') return sendTransportError(res, 400, 'Request body is not valid JSON.');
+    if (error.status && error.status >= 400 && error.status < 500) return sendTransportError(res, error.status, 'Bad request.');
+    logger.error({ err: error }, 'unexpected transport error');
+    sendTransportError(res, 500, 'Internal server error.');
+  };
+}
+
+function sendTransportError(res: express.Response, status: number, message: string): void {
+  const code = status >= 500 ? ErrorCode.InternalServerError : ErrorCode.BadRequest;
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+/**
+ * Errors the server did not mean a client to read are logged in full and reach the client as a generic
+ * message; only in development do they keep their message and stack trace.
+ */
+function formatError(formatted: GraphQLFormattedError, error: unknown, nodeEnv: Config['nodeEnv'], logger: Logger): GraphQLFormattedError {
+  if (isMeantForClient(error)) return withoutStacktrace(formatted);
+  logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error');
+  if (nodeEnv === 'development') return formatted;
+  return { message: 'Internal server error.', path: formatted.path, extensions: { code: ErrorCode.InternalServerError } };
+}
+
+/** A GraphQLError raised on purpose (ours, or GraphQL's own syntax and validation errors), not one wrapping a crash. */
+function isMeantForClient(error: unknown): boolean {
+  return error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError);
+}
+
+function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions?.stacktrace) return formatted;
+  const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}

@@ -1,0 +1,21 @@
+import { Field, ObjectType } from 'type-graphql';
+import { Session } from './session.type.js';
+import { User } from './user.type.js';
+
+@ObjectType({ description: 'A new token pair and the session it belongs to.' })
+export class AuthPayload {
+  @Field(() => String, { description: 'Send as `Authorization: Bearer <accessToken>`. Short-lived.' })
+  accessToken!: string;
+
+  @Field(() => String, { description: 'Exchange with refreshSession for a new pair; each one works once.' })
+  refreshToken!: string;
+
+  @Field(() => Date)
+  accessTokenExpiresAt!: Date;
+
+  @Field(() => User)
+  user!: User;
+
+  @Field(() => Session)
+  session!: Session;
+}

@@ -1,0 +1,61 @@
+import { IsOptional, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Field, Float, InputType, Int } from 'type-graphql';
+
+const TEXT_MAX = 255;
+
+@InputType({ description: 'What the client knows of its device. Every field is optional.' })
+export class DeviceInfoInput {
+  @Field(() => String, { nullable: true })
+  @IsOptional() @MaxLength(TEXT_MAX)
+  deviceName?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A persistent id the client keeps for this device.' })
+  @IsOptional() @MaxLength(TEXT_MAX)
+  deviceId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional() @MaxLength(TEXT_MAX)
+  os?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional() @MaxLength(TEXT_MAX)
+  browser?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  @IsOptional() @Min(1) @Max(1024)
+  cpuCores?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional() @Min(0) @Max(65_536)
+  ramGb?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional() @Min(0) @Max(1_000_000)
+  internetSpeedMbps?: number | null;
+}
+
+@InputType()
+export class SignUpInput {
+  @Field(() => String)
+  email!: string;
+
+  @Field(() => String, { description: '8 to 1024 characters.' })
+  password!: string;
+
+  @Field(() => DeviceInfoInput, { nullable: true })
+  @IsOptional() @ValidateNested()
+  device?: DeviceInfoInput | null;
+}
+
+@InputType()
+export class LoginInput {
+  @Field(() => String)
+  email!: string;
+
+  @Field(() => String)
+  password!: string;
+
+  @Field(() => DeviceInfoInput, { nullable: true })
+  @IsOptional() @ValidateNested()
+  device?: DeviceInfoInput | null;
+}

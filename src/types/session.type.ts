@@ -1,0 +1,62 @@
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { deviceTypeEnum, type DeviceType as DeviceTypeValue } from '../db/schema.js';
+
+export const DeviceType = Object.fromEntries(deviceTypeEnum.enumValues.map((value) => [value, value])) as {
+  [K in DeviceTypeValue]: K;
+};
+registerEnumType(DeviceType, { name: 'DeviceType', description: 'The kind of device a session was signed in from.' });
+
+@ObjectType({ description: 'One signed-in device: a session and what is known of the device that holds it.' })
+export class Session {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, {
+    description: 'The client-given name, else a label from the User-Agent ("Chrome 124 on macOS"), else "Unknown device".',
+  })
+  deviceName!: string;
+
+  @Field(() => DeviceType)
+  deviceType!: DeviceTypeValue;
+
+  @Field(() => String, { nullable: true })
+  os!: string | null;
+
+  @Field(() => String, { nullable: true })
+  browser!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The client's persistent device id: input deviceId, else the X-Device-Id header." })
+  deviceId!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The User-Agent at sign-in, truncated to 512 characters.' })
+  userAgent!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The address the session signed in from, taken by the server, never from input.' })
+  ipAddress!: string | null;
+
+  @Field(() => Int, { nullable: true })
+  cpuCores!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  ramGb!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  internetSpeedMbps!: number | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date, { description: 'Updated at most once a minute (LAST_ACTIVE_WRITE_INTERVAL_SECONDS).' })
+  lastActiveAt!: Date;
+
+  @Field(() => Date, { description: 'When the session ends at the latest; refreshing does not extend it.' })
+  expiresAt!: Date;
+
+  @Field(() => Boolean, { description: 'True only for the session that made this request.' })
+  isCurrent!: boolean;
+}
+
+/** Shapes a stored session for a client, marking whether it is the caller's own. */
+export function toSession(row: Omit<Session, 'isCurrent'>, currentSessionId: string): Session {
+  return Object.assign(new Session(), row, { isCurrent: row.id === currentSessionId });
+}

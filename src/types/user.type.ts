@@ -1,0 +1,13 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'An account.' })
+export class User {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { description: 'Trimmed and lower-cased.' })
+  email!: string;
+
+  @Field(() => Date)
+  createdAt!: Date;
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import type { Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import { createLogger } from '../../src/logger.js';
+import { startServer } from '../../src/server.js';
+
+/** A clock tests move by hand. */
+export class TestClock implements Clock {
+  private current = new Date('2026-06-01T12:00:00.000Z');
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(seconds: number): void {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+export interface TestServer {
+  url: string;
+  database: Database;
+  clock: TestClock;
+  close(): Promise<void>;
+}
+
+export const testDriver = process.env.TEST_DRIVER === 'postgres' ? 'postgres' : 'pglite';
+
+/**
+ * Starts the real server on a free port over a database of its own: an in-memory PGlite,
+ * or on Postgres a database created for this server and dropped by `close()`.
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    AUTH_SECRET: randomBytes(32).toString('hex'),
+    ...env,
+  });
+  const clock = new TestClock();
+  const scratch = testDriver === 'postgres' ? await createScratchDatabase() : undefined;
+  const database = await openDatabase({ url: scratch?.url, poolSize: 4 });
+  const server = await startServer({ config, db: database.db, logger: createLogger(config), authSecret: config.authSecret!, clock });
+  return {
+    url: server.url,
+    database,
+    clock,
+    async close() {
+      await server.close();
+      await database.close();
+      await scratch?.drop();
+    },
+  };
+}
+
+async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('TEST_DRIVER=postgres needs TEST_DATABASE_URL');
+  const name = `sessions_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
