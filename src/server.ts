@@ -57,6 +57,8 @@ export async function startServer({ config, db, logger, authSecret, clock = syst
   const apollo = new ApolloServer<Context>({
     schema: await buildAppSchema(),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    // main.ts owns shutdown, so Apollo must not act on SIGTERM by itself.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
     formatError: (formatted, error) => formatError(formatted, error, config.nodeEnv, logger),
   });
