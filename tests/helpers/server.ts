@@ -19,6 +19,8 @@ export class TestClock implements Clock {
 
 export interface TestServer {
   url: string;
+  /** Every log line the server wrote, as JSON text. */
+  logs(): string;
   database: Database;
   clock: TestClock;
   close(): Promise<void>;
@@ -35,16 +37,19 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: 'info',
     AUTH_SECRET: randomBytes(32).toString('hex'),
     ...env,
   });
   const clock = new TestClock();
   const scratch = testDriver === 'postgres' ? await createScratchDatabase() : undefined;
   const database = await openDatabase({ url: scratch?.url, poolSize: 4 });
-  const server = await startServer({ config, db: database.db, logger: createLogger(config), authSecret: config.authSecret!, clock });
+  let logs = '';
+  const logger = createLogger(config, { write: (line: string) => { logs += line; } });
+  const server = await startServer({ config, db: database.db, logger, authSecret: config.authSecret!, clock });
   return {
     url: server.url,
+    logs: () => logs,
     database,
     clock,
     async close() {

@@ -1,0 +1,151 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { queryRows } from './helpers/db.js';
+import { AUTH_FIELDS, gql, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${AUTH_FIELDS} } }`;
+const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
+
+describe('bad input', () => {
+  let server: TestServer;
+  let existing: Awaited<ReturnType<typeof signUpUser>>;
+  let rowsBefore: string;
+
+  async function countRows(): Promise<string> {
+    const [counts] = await queryRows(server.database, sql`SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM sessions) AS sessions, (SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL) AS revoked`);
+    return JSON.stringify(counts);
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    existing = await signUpUser(server);
+  });
+  afterAll(async () => { await server.close(); });
+  beforeEach(async () => { rowsBefore = await countRows(); });
+
+  async function expectRefused(query: string, variables: Record<string, unknown>, code: string, headers?: Record<string, string>) {
+    const result = await gql(server, query, { variables, headers });
+    expect(result.code, JSON.stringify(result.errors)).toBe(code);
+    expect(await countRows()).toBe(rowsBefore);
+    return result;
+  }
+
+  it.each([
+    ['an address without @', 'not-an-email'],
+    ['an empty address', '   '],
+    ['an address over 254 characters', `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.com`],
+  ])('refuses %s with BAD_USER_INPUT', async (_label, email) => {
+    await expectRefused(SIGN_UP, { input: { email, password: PASSWORD } }, 'BAD_USER_INPUT');
+  });
+
+  it('refuses a password shorter than 8 or longer than 1024 characters, without echoing it', async () => {
+    await expectRefused(SIGN_UP, { input: { email: uniqueEmail(), password: 'short' } }, 'BAD_USER_INPUT');
+    const long = 'p'.repeat(1025);
+    const result = await expectRefused(SIGN_UP, { input: { email: uniqueEmail(), password: long } }, 'BAD_USER_INPUT');
+    expect(JSON.stringify(result.errors)).not.toContain(long);
+    await expectRefused(LOGIN, { input: { email: existing.user.email, password: long } }, 'BAD_USER_INPUT');
+  });
+
+  it('answers EMAIL_TAKEN for an email already used, whatever its case and spacing', async () => {
+    await expectRefused(SIGN_UP, { input: { email: ` ${existing.user.email.toUpperCase()} `, password: PASSWORD } }, 'EMAIL_TAKEN');
+  });
+
+  it('answers an unknown email and a wrong password with the same error', async () => {
+    const unknown = await expectRefused(LOGIN, { input: { email: uniqueEmail(), password: PASSWORD } }, 'INVALID_CREDENTIALS');
+    const wrong = await expectRefused(LOGIN, { input: { email: existing.user.email, password: `${PASSWORD}!` } }, 'INVALID_CREDENTIALS');
+    expect(unknown.errors).toEqual(wrong.errors);
+  });
+
+  it('never truncates a password', async () => {
+    const password = 'x'.repeat(100);
+    const { user } = await signUpUser(server, { password });
+    rowsBefore = await countRows();
+    await expectRefused(LOGIN, { input: { email: user.email, password: password.slice(0, 72) } }, 'INVALID_CREDENTIALS');
+  });
+
+  it.each([
+    ['deviceName', 'n'.repeat(256)],
+    ['deviceId', 'i'.repeat(256)],
+    ['os', 'o'.repeat(256)],
+    ['browser', 'b'.repeat(256)],
+    ['cpuCores', 0],
+    ['cpuCores', 1025],
+    ['ramGb', -1],
+    ['ramGb', 65_537],
+    ['internetSpeedMbps', -0.5],
+    ['internetSpeedMbps', 1_000_001],
+  ])('refuses device.%s = %s with BAD_USER_INPUT', async (field, value) => {
+    const result = await expectRefused(SIGN_UP, { input: { email: uniqueEmail(), password: PASSWORD, device: { [field]: value } } }, 'BAD_USER_INPUT');
+    expect(result.errors![0]!.message).toContain(field);
+    await expectRefused(LOGIN, { input: { email: existing.user.email, password: PASSWORD, device: { [field]: value } } }, 'BAD_USER_INPUT');
+  });
+
+  it('refuses a fractional cpuCores and an infinite ramGb', async () => {
+    await expectRefused(SIGN_UP, { input: { email: uniqueEmail(), password: PASSWORD, device: { cpuCores: 2.5 } } }, 'BAD_USER_INPUT');
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // JSON.parse turns 1e400 into Infinity: the request must still be refused.
+      body: `{"query":${JSON.stringify(SIGN_UP)},"variables":{"input":{"email":"${uniqueEmail()}","password":"${PASSWORD}","device":{"ramGb":1e400}}}}`,
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+    expect(await countRows()).toBe(rowsBefore);
+  });
+
+  it('refuses an X-Device-Id header over 255 characters', async () => {
+    await expectRefused(SIGN_UP, { input: { email: uniqueEmail(), password: PASSWORD } }, 'BAD_USER_INPUT', { 'x-device-id': 'd'.repeat(256) });
+  });
+
+  it('accepts values at the bounds and stores a long User-Agent truncated to 512 characters', async () => {
+    const device = { deviceName: 'n'.repeat(255), cpuCores: 1024, ramGb: 65_536, internetSpeedMbps: 1_000_000 };
+    const { session } = await signUpUser(server, { device }, { 'user-agent': `Mozilla/5.0 ${'u'.repeat(2000)}` });
+    expect(session).toMatchObject(device);
+    expect(session.userAgent).toHaveLength(512);
+  });
+
+  it('refuses a session id that is not a UUID with BAD_USER_INPUT', async () => {
+    const result = await gql(server, 'mutation { revokeSession(id: "1 OR 1=1") }', { token: existing.accessToken });
+    expect(result.code).toBe('BAD_USER_INPUT');
+    expect(await countRows()).toBe(rowsBefore);
+  });
+});
+
+describe('requests that are not GraphQL', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer(); });
+  afterAll(async () => { await server.close(); });
+
+  async function post(body: string, contentType = 'application/json'): Promise<{ status: number; code: string | undefined }> {
+    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const json = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+    return { status: response.status, code: json.errors?.[0]?.extensions?.code };
+  }
+
+  const signUpBody = (padding = '') => JSON.stringify({
+    query: `mutation { signUp(input: { email: "${uniqueEmail()}", password: "${PASSWORD}" }) { accessToken } }`,
+    padding,
+  });
+
+  it.each([
+    ['malformed JSON', () => post('{"query": "mutation {', 'application/json'), 400, 'BAD_REQUEST'],
+    ['a non-JSON content type', () => post(signUpBody(), 'text/plain'), 415, 'BAD_REQUEST'],
+    ['a form body', () => post('query=mutation', 'application/x-www-form-urlencoded'), 415, 'BAD_REQUEST'],
+    ['a body over 100 kB', () => post(signUpBody('x'.repeat(101 * 1024))), 413, 'BAD_REQUEST'],
+    ['a GraphQL syntax error', () => post(JSON.stringify({ query: 'mutation { signUp(input: { ' })), 400, 'GRAPHQL_PARSE_FAILED'],
+    ['an unknown field', () => post(JSON.stringify({ query: '{ nope }' })), 400, 'GRAPHQL_VALIDATION_FAILED'],
+  ])('answers %s with a clear 4xx and writes nothing', async (_label, send, status, code) => {
+    const result = await send();
+    expect(result).toEqual({ status, code });
+    const [counts] = await queryRows<{ n: number }>(server.database, sql`SELECT count(*)::int AS n FROM users`);
+    expect(counts!.n).toBe(0);
+  });
+
+  it('refuses a mutation sent over GET', async () => {
+    const query = encodeURIComponent(`mutation { signUp(input: { email: "${uniqueEmail()}", password: "${PASSWORD}" }) { accessToken } }`);
+    const response = await fetch(`${server.url}?query=${query}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(response.status).toBe(405);
+  });
+});

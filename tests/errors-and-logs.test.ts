@@ -1,0 +1,48 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from './helpers/db.js';
+import { AUTH_FIELDS, gql, loginUser, PASSWORD, signUpUser } from './helpers/graphql.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+describe('logs', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer({ LOG_LEVEL: 'trace' }); });
+  afterAll(async () => { await server.close(); });
+
+  it('record sessions created and revoked, and never a token, password or hash', async () => {
+    const first = await signUpUser(server);
+    const second = await loginUser(server, first.user.email);
+    await gql(server, `mutation { login(input: { email: "${first.user.email}", password: "wrong ${PASSWORD}" }) { accessToken } }`);
+    const refreshed = await gql(server, `mutation($t: String!) { refreshSession(refreshToken: $t) { ${AUTH_FIELDS} } }`, { variables: { t: second.refreshToken } });
+    await gql(server, 'mutation { revokeOtherSessions }', { token: refreshed.data!.refreshSession.accessToken });
+
+    const logs = server.logs();
+    const lines = logs.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; sessionId?: string });
+    expect(lines.filter((l) => l.msg === 'session created').map((l) => l.sessionId)).toEqual([first.session.id, second.session.id]);
+    expect(lines.filter((l) => l.msg === 'session revoked').map((l) => l.sessionId)).toEqual([first.session.id]);
+    expect(lines.some((l) => l.msg === 'login failed')).toBe(true);
+
+    const [{ hash }] = await queryRows<{ hash: string }>(server.database, sql`SELECT password_hash AS hash FROM users`) as [{ hash: string }];
+    const secrets = [PASSWORD, hash, first.accessToken, first.refreshToken, second.accessToken, second.refreshToken, refreshed.data!.refreshSession.refreshToken];
+    for (const secret of secrets) expect(logs).not.toContain(secret);
+  });
+});
+
+describe('unexpected errors', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer(); });
+  afterAll(async () => { await server.close(); });
+
+  it('reach the client as INTERNAL_SERVER_ERROR with a generic message, and the log with the detail', async () => {
+    const user = await signUpUser(server);
+    await server.database.db.execute(sql`ALTER TABLE users RENAME TO users_gone`);
+    const result = await gql(server, `mutation { login(input: { email: "${user.user.email}", password: "${PASSWORD}" }) { accessToken } }`);
+    await server.database.db.execute(sql`ALTER TABLE users_gone RENAME TO users`);
+
+    expect(result.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(result.errors![0]!.message).toBe('Internal server error.');
+    expect(JSON.stringify(result.errors)).not.toMatch(/users|stacktrace|relation/);
+    expect(server.logs()).toMatch(/"msg":"unexpected error"/);
+    expect(server.logs()).toMatch(/relation \\"users\\" does not exist/);
+  });
+});

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface MainProcess {
+  url: string;
+  child: ChildProcess;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Runs `src/main.ts` as `npm start` would, in its own process, with only the given environment. */
+export function runMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, output: () => output, exited };
+}
+
+/** Starts the server process and waits for its "server started" line. */
+export async function startMain(env: Record<string, string>): Promise<MainProcess> {
+  const run = runMain(env);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${run.output()}`)), 30_000);
+    run.child.stdout!.on('data', () => {
+      const started = run.output().split('\n').find((line) => line.includes('"server started"'));
+      if (started) {
+        clearTimeout(timer);
+        resolve((JSON.parse(started) as { url: string }).url);
+      }
+    });
+    void run.exited.then(() => { clearTimeout(timer); reject(new Error(`server exited:\n${run.output()}`)); });
+  });
+  return {
+    url,
+    child: run.child,
+    stop: () => {
+      run.child.kill('SIGTERM');
+      return run.exited;
+    },
+  };
+}

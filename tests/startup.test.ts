@@ -1,0 +1,58 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { gql, signUpUser } from './helpers/graphql.js';
+import { runMain, startMain } from './helpers/process.js';
+import { testDriver } from './helpers/server.js';
+
+describe('configuration', () => {
+  it('lists every invalid setting in one error', () => {
+    const invalid = { PORT: 'abc', ACCESS_TOKEN_TTL_SECONDS: '-5', TRUST_PROXY: 'not-an-ip' };
+    expect(() => loadConfig(invalid)).toThrow(ConfigError);
+    expect(() => loadConfig(invalid)).toThrow(/PORT="abc".*ACCESS_TOKEN_TTL_SECONDS="-5".*TRUST_PROXY="not-an-ip"/);
+  });
+
+  it('refuses an AUTH_SECRET under 32 bytes without printing it', () => {
+    expect(() => loadConfig({ AUTH_SECRET: 'short-secret' })).toThrow(/AUTH_SECRET=\(hidden\): must be at least 32 bytes/);
+  });
+
+  it('reads a hop count or a list of proxies from TRUST_PROXY', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16' }).trustProxy).toEqual(['10.0.0.1', '192.168.0.0/16']);
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+  });
+});
+
+describe('start-up', () => {
+  it('fails at once in production without AUTH_SECRET, with one line saying what to set', async () => {
+    const run = runMain({ NODE_ENV: 'production' });
+    expect(await run.exited).toBe(1);
+    const lines = run.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/AUTH_SECRET must be set/);
+  });
+});
+
+describe.skipIf(testDriver !== 'pglite')('npm start on PGlite', () => {
+  let dataDir: string;
+  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-')); });
+  afterAll(async () => { await rm(dataDir, { recursive: true, force: true }); });
+
+  it('keeps accounts, sessions and the generated secret across a restart', async () => {
+    const env = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    const first = await startMain(env);
+    const user = await signUpUser(first);
+    expect(await first.stop()).toBe(0);
+    expect((await stat(join(dataDir, 'auth-secret'))).mode & 0o077).toBe(0);
+
+    const second = await startMain(env);
+    try {
+      const me = await gql(second, '{ me { id } mySessions { id } }', { token: user.accessToken });
+      expect(me.data).toEqual({ me: { id: user.user.id }, mySessions: [{ id: user.session.id }] });
+    } finally {
+      await second.stop();
+    }
+  });
+});
