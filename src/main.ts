@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const { secret, source } = await resolveAuthSecret(config);
   if (source === 'generated') logger.warn({ dataDir: config.dataDir }, 'no AUTH_SECRET set: generated one and stored it in the data directory');
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  const server = await startServer({ config, db: database.db, logger, authSecret: secret });
+  const server = await startServer({ config, db: database.db, sessionCheckDb: database.sessionCheckDb, logger, authSecret: secret });
   logger.info(
     { port: config.port, url: server.url, driver: database.driver, dataDir: database.driver === 'pglite' ? config.dataDir : undefined },
     'server started',

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
@@ -22,6 +22,8 @@ import { buildAppSchema } from './schema.js';
 export interface ServerDeps {
   config: Config;
   db: Db;
+  /** See `Database.sessionCheckDb`. @default db */
+  sessionCheckDb?: Db;
   logger: Logger;
   authSecret: string;
   /** @default the system clock */
@@ -37,10 +39,10 @@ export interface RunningServer {
 }
 
 /** Wires HTTP, Apollo and the services together and starts listening. */
-export async function startServer({ config, db, logger, authSecret, clock = systemClock }: ServerDeps): Promise<RunningServer> {
+export async function startServer({ config, db, sessionCheckDb, logger, authSecret, clock = systemClock }: ServerDeps): Promise<RunningServer> {
   const accessTokens = createAccessTokens({ secret: authSecret, ttlSeconds: config.accessTokenTtlSeconds, clock });
   const sessions = createSessionService({
-    db, clock, logger, accessTokens,
+    db, sessionCheckDb, clock, logger, accessTokens,
     sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
     lastActiveWriteIntervalSeconds: config.lastActiveWriteIntervalSeconds,
   });
@@ -56,7 +58,12 @@ export async function startServer({ config, db, logger, authSecret, clock = syst
   const httpServer = createHttpServer(app);
   const apollo = new ApolloServer<Context>({
     schema: await buildAppSchema(),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      // Nothing here is cacheable, and the plugin would instrument every field of every request.
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     // main.ts owns shutdown, so Apollo must not act on SIGTERM by itself.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',

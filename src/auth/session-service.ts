@@ -51,6 +51,8 @@ export type AuthCheck = { ok: true; auth: Authenticated } | { ok: false; reason:
 
 export interface SessionServiceDeps {
   db: Db;
+  /** Where the per-request check reads; see `Database.sessionCheckDb`. @default db */
+  sessionCheckDb?: Db;
   clock: Clock;
   logger: Logger;
   accessTokens: AccessTokens;
@@ -63,7 +65,7 @@ export type SessionService = ReturnType<typeof createSessionService>;
 export function createSessionService(deps: SessionServiceDeps) {
   const { db, clock, logger, accessTokens } = deps;
 
-  const loadSessionForAuth = db
+  const loadSessionForAuth = (deps.sessionCheckDb ?? db)
     .select({
       accessTokenHash: sessions.accessTokenHash,
       revokedAt: sessions.revokedAt,

@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { Session } from './session.type.js';
 import { User } from './user.type.js';
 
-@ObjectType({ description: 'A new token pair and the session it belongs to.' })
+@ObjectType({ description: 'A new token pair and the session it belongs to.', simpleResolvers: true })
 export class AuthPayload {
   @Field(() => String, { description: 'Send as `Authorization: Bearer <accessToken>`. Short-lived.' })
   accessToken!: string;

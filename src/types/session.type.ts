@@ -6,7 +6,7 @@ export const DeviceType = Object.fromEntries(deviceTypeEnum.enumValues.map((valu
 };
 registerEnumType(DeviceType, { name: 'DeviceType', description: 'The kind of device a session was signed in from.' });
 
-@ObjectType({ description: 'One signed-in device: a session and what is known of the device that holds it.' })
+@ObjectType({ description: 'One signed-in device: a session and what is known of the device that holds it.', simpleResolvers: true })
 export class Session {
   @Field(() => ID)
   id!: string;

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'An account.' })
+@ObjectType({ description: 'An account.', simpleResolvers: true })
 export class User {
   @Field(() => ID)
   id!: string;

@@ -46,7 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const database = await openDatabase({ url: scratch?.url, poolSize: 4 });
   let logs = '';
   const logger = createLogger(config, { write: (line: string) => { logs += line; } });
-  const server = await startServer({ config, db: database.db, logger, authSecret: config.authSecret!, clock });
+  const server = await startServer({ config, db: database.db, sessionCheckDb: database.sessionCheckDb, logger, authSecret: config.authSecret!, clock });
   return {
     url: server.url,
     logs: () => logs,
