@@ -1,0 +1,163 @@
+/** Databases, server processes and small statistics shared by the benchmarks. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+
+const STARTUP_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const serverEntry = join(repoRoot, 'dist', 'main.js');
+
+export type Driver = 'postgres' | 'pglite';
+/** The variables that point the server at its database. */
+export type DatabaseEnv = Record<string, string>;
+export type WithDatabase = <T>(use: (env: DatabaseEnv) => Promise<T>) => Promise<T>;
+
+/**
+ * The drivers to measure, each with a way to get a fresh database: Postgres when
+ * BENCH_DATABASE_URL or TEST_DATABASE_URL is set, PGlite always; BENCH_DRIVERS=postgres (or
+ * pglite) keeps one.
+ */
+export function benchDrivers(): Array<{ driver: Driver; withDatabase: WithDatabase }> {
+  if (!existsSync(serverEntry)) throw new Error(`${serverEntry} is missing: run \`npm run build\` first`);
+  const wanted = (process.env.BENCH_DRIVERS ?? 'postgres,pglite').split(',');
+  const adminUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
+  const drivers: Array<{ driver: Driver; withDatabase: WithDatabase }> = [];
+  if (!wanted.includes('postgres')) log('postgres: skipped (BENCH_DRIVERS)');
+  else if (adminUrl) drivers.push({ driver: 'postgres', withDatabase: (use) => withScratchPostgres(adminUrl, use) });
+  else log('postgres: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
+  if (wanted.includes('pglite')) drivers.push({ driver: 'pglite', withDatabase: withTemporaryDataDir });
+  return drivers;
+}
+
+async function withScratchPostgres<T>(adminUrl: string, use: (env: DatabaseEnv) => Promise<T>): Promise<T> {
+  const name = `sessions_bench_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    try {
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return await use({ DATABASE_URL: url.toString() });
+    } finally {
+      // FORCE: a server that failed to stop must not keep the database alive.
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+async function withTemporaryDataDir<T>(use: (env: DatabaseEnv) => Promise<T>): Promise<T> {
+  const dataDir = await mkdtemp(join(os.tmpdir(), 'sessions-bench-'));
+  try {
+    return await use({ DATA_DIR: dataDir });
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function withServer<T>(databaseEnv: DatabaseEnv, use: (url: string) => Promise<T>): Promise<T> {
+  const port = await findFreePort();
+  const child = spawn(process.execPath, [...serverNodeArgs(), serverEntry], {
+    cwd: repoRoot,
+    // Built from scratch, so a DATABASE_URL in the caller's environment cannot leak into the PGlite run.
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      AUTH_SECRET: randomBytes(32).toString('hex'),
+      ...databaseEnv,
+    },
+    // The server's logs go to stderr so that stdout stays the report.
+    stdio: ['ignore', process.stderr, process.stderr],
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/graphql`;
+    await waitUntilAnswering(url, child);
+    return await use(url);
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+/** Extra node flags for the server, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function serverNodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
+export async function findFreePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const address = probe.address();
+  probe.close();
+  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}
+
+async function waitUntilAnswering(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`server exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`);
+    }
+    try {
+      if ((await postGraphQL(url, { query: '{ __typename }' })).status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  throw new Error(`server did not answer within ${STARTUP_TIMEOUT_MS} ms`);
+}
+
+/** SIGTERM lets the server shut down cleanly (and write a CPU profile when asked); SIGKILL if it hangs. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function postGraphQL(url: string, body: string | object, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+  const response = await fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: response.status, text: await response.text() };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function log(message: string): void {
+  console.error(`[bench] ${message}`);
+}
+
+export function machineLine(): string {
+  const cpus = os.cpus();
+  return `machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, node ${process.version}`;
+}
