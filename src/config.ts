@@ -25,6 +25,12 @@ export interface Config {
   trustProxy: number | string[] | undefined;
   /** Largest accepted HTTP request body. @default 102400 */
   maxBodyBytes: number;
+  /** How long a WebSocket may take to send `connection_init`. @default 3000 */
+  wsConnectionInitTimeoutMs: number;
+  /** Largest accepted WebSocket message; a bigger one closes the socket with 1009. @default 65536 */
+  wsMaxMessageBytes: number;
+  /** Most operations running at once on one WebSocket. @default 100 */
+  wsMaxSubscriptions: number;
   /** pino log level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -56,6 +62,9 @@ const envSchema = z.object({
     .refine(isValidTrustProxy, 'must be a hop count or a comma-separated list of IP addresses or CIDRs')
     .optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(100 * 1024),
+  WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -91,6 +100,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     lastActiveWriteIntervalSeconds: e.LAST_ACTIVE_WRITE_INTERVAL_SECONDS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     maxBodyBytes: e.MAX_BODY_BYTES,
+    wsConnectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
+    wsMaxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
+    wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,6 +4,7 @@ import type { AuthFailure, Authenticated, SessionService } from './auth/session-
 import type { ClientIpResolver } from './devices/client-ip.js';
 import { UnauthenticatedError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { LiveConnection } from './realtime/live-connections.js';
 
 export interface Services {
   accounts: AccountService;
@@ -24,6 +25,8 @@ export interface Context {
   deviceIdHeader: string | undefined;
   services: Services;
   logger: Logger;
+  /** The WebSocket connection an operation came over; absent over HTTP. */
+  connection?: LiveConnection;
 }
 
 export interface ContextDeps {
@@ -35,24 +38,34 @@ export interface ContextDeps {
 const BEARER = /^Bearer +(\S+) *$/i;
 
 /**
- * Builds the context of an HTTP request, checking its access token once. Never throws:
- * a bad token is recorded as `rejected`, and only fields that act as the caller refuse it,
- * so `login` and `refreshSession` still work for a client whose token has died.
+ * Builds the context of an operation. Never throws: a bad token is recorded as `rejected`, and
+ * only fields that act as the caller refuse it, so `login` and `refreshSession` still work for a
+ * client whose token has died.
  */
 export function createContextBuilder({ services, clientIp, logger }: ContextDeps) {
-  return async (request: IncomingMessage): Promise<Context> => {
-    const base = {
-      ipAddress: clientIp(request),
-      userAgent: request.headers['user-agent'],
-      deviceIdHeader: firstHeader(request.headers['x-device-id']),
-      services,
-      logger,
-    };
-    return { ...base, auth: await authenticateHeader(services.sessions, request.headers.authorization) };
+  const describe = (request: IncomingMessage) => ({
+    ipAddress: clientIp(request),
+    userAgent: request.headers['user-agent'],
+    deviceIdHeader: firstHeader(request.headers['x-device-id']),
+    services,
+    logger,
+  });
+  return {
+    /** An HTTP request, whose access token is checked here, once. */
+    async http(request: IncomingMessage): Promise<Context> {
+      return { ...describe(request), auth: await authenticateHeader(services.sessions, request.headers.authorization) };
+    },
+    /** An operation over a WebSocket (`request` is its upgrade), whose session the socket server has just checked. */
+    socket(request: IncomingMessage, auth: AuthState, connection: LiveConnection): Context {
+      return { ...describe(request), auth, connection };
+    },
   };
 }
 
-async function authenticateHeader(sessions: SessionService, header: string | undefined): Promise<AuthState> {
+export type ContextBuilder = ReturnType<typeof createContextBuilder>;
+
+/** The per-request check of an `Authorization` value, as an HTTP header or a WebSocket connection parameter. */
+export async function authenticateHeader(sessions: SessionService, header: string | undefined): Promise<AuthState> {
   if (header === undefined || header === '') return { status: 'anonymous' };
   const token = BEARER.exec(header)?.[1];
   if (!token) return { status: 'rejected', reason: 'malformed' };

@@ -8,6 +8,8 @@ export enum ErrorCode {
   EmailTaken = 'EMAIL_TAKEN',
   InvalidCredentials = 'INVALID_CREDENTIALS',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
+  /** A WebSocket already runs as many operations as it may. */
+  SubscriptionLimitReached = 'SUBSCRIPTION_LIMIT_REACHED',
   /** The HTTP request itself is unusable: not JSON, too large, malformed. */
   BadRequest = 'BAD_REQUEST',
 }
@@ -46,5 +48,17 @@ export class EmailTakenError extends AppError {
 export class InvalidCredentialsError extends AppError {
   constructor() {
     super('Invalid email or password.', ErrorCode.InvalidCredentials);
+  }
+}
+
+export class SubscriptionLimitReachedError extends AppError {
+  constructor(limit: number) {
+    super(`At most ${limit} operations may run at once on one connection.`, ErrorCode.SubscriptionLimitReached);
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(message: string) {
+    super(message, ErrorCode.BadRequest, { http: { status: 400 } });
   }
 }

@@ -4,13 +4,15 @@ import { openDatabase } from './db/client.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config);
   const { secret, source } = await resolveAuthSecret(config);
   if (source === 'generated') logger.warn({ dataDir: config.dataDir }, 'no AUTH_SECRET set: generated one and stored it in the data directory');
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  const server = await startServer({ config, db: database.db, sessionCheckDb: database.sessionCheckDb, logger, authSecret: secret });
+  const server = await startServer({ config, database, logger, authSecret: secret });
   logger.info(
     { port: config.port, url: server.url, driver: database.driver, dataDir: database.driver === 'pglite' ? config.dataDir : undefined },
     'server started',
@@ -21,6 +23,11 @@ async function main(): Promise<void> {
     if (isStopping) return;
     isStopping = true;
     logger.info({ signal }, 'shutting down');
+    // Whatever hangs, the process is gone within 10 s.
+    setTimeout(() => {
+      logger.error('shutdown took longer than 10 s; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     await server.close();
     await database.close();
     process.exit(0);

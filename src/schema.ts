@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import { validate, type ValidationError } from 'class-validator';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { buildSchema, type AuthChecker, type ValidatorFn } from 'type-graphql';
+import { buildSchema, type AuthChecker, type PubSub, type ValidatorFn } from 'type-graphql';
 import type { Context } from './context.js';
 import { BadUserInputError, UnauthenticatedError } from './errors.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
+import { RevocationResolver } from './resolvers/revocation.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 
@@ -35,12 +36,26 @@ function flattenErrors(errors: ValidationError[], prefix = ''): Array<{ field: s
   });
 }
 
+/**
+ * type-graphql insists on a PubSub once there is a subscription, but every subscription here
+ * brings its own source (`subscribe`), and revocations travel on the RevocationBus.
+ */
+const noTopicPubSub: PubSub = {
+  publish: () => {
+    throw new Error('Topic-based subscriptions are not used: give @Subscription a `subscribe` function.');
+  },
+  subscribe: () => {
+    throw new Error('Topic-based subscriptions are not used: give @Subscription a `subscribe` function.');
+  },
+};
+
 export function buildAppSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AuthResolver, SessionResolver, UserResolver],
+    resolvers: [AuthResolver, RevocationResolver, SessionResolver, UserResolver],
     authChecker,
     validateFn: validateInput,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    pubSub: noTopicPubSub,
   });
 }
 

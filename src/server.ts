@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -13,17 +13,22 @@ import { createAccessTokens } from './auth/tokens.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createContextBuilder, type Context } from './context.js';
-import type { Db } from './db/client.js';
+import type { Database } from './db/client.js';
 import { createClientIpResolver } from './devices/client-ip.js';
-import { ErrorCode } from './errors.js';
+import { BadRequestError, ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
+import { createLiveConnections } from './realtime/live-connections.js';
+import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
+import { deliverRevocations } from './realtime/revocation-delivery.js';
+import { attachWebSocketServer } from './realtime/websocket-server.js';
 import { buildAppSchema } from './schema.js';
+
+/** How long in-flight HTTP requests may take to finish at shutdown, within the 10 s a process gets. */
+const HTTP_DRAIN_GRACE_MS = 8_000;
 
 export interface ServerDeps {
   config: Config;
-  db: Db;
-  /** See `Database.sessionCheckDb`. @default db */
-  sessionCheckDb?: Db;
+  database: Pick<Database, 'db' | 'sessionCheckDb' | 'listen'>;
   logger: Logger;
   authSecret: string;
   /** @default the system clock */
@@ -34,33 +39,44 @@ export interface RunningServer {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
   httpServer: Server;
-  /** Stops accepting, finishes in-flight requests, and stops Apollo. The database stays open. */
+  /**
+   * Closes every WebSocket with 1001 (going away), stops accepting, finishes in-flight requests,
+   * and stops listening for revocations. The database stays open.
+   */
   close(): Promise<void>;
 }
 
-/** Wires HTTP, Apollo and the services together and starts listening. */
-export async function startServer({ config, db, sessionCheckDb, logger, authSecret, clock = systemClock }: ServerDeps): Promise<RunningServer> {
+/** Wires HTTP, WebSocket, Apollo and the services together and starts listening. */
+export async function startServer({ config, database, logger, authSecret, clock = systemClock }: ServerDeps): Promise<RunningServer> {
+  const { db, sessionCheckDb } = database;
   const accessTokens = createAccessTokens({ secret: authSecret, ttlSeconds: config.accessTokenTtlSeconds, clock });
+  const bus = createNotifyRevocationBus(database, logger);
   const sessions = createSessionService({
     db, sessionCheckDb, clock, logger, accessTokens,
+    revocations: bus,
     sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
     lastActiveWriteIntervalSeconds: config.lastActiveWriteIntervalSeconds,
   });
   const accounts = createAccountService({ db, clock, logger, sessions });
-  const buildContext = createContextBuilder({
+  const contexts = createContextBuilder({
     services: { accounts, sessions },
     clientIp: createClientIpResolver(config.trustProxy),
     logger,
   });
+  const connections = createLiveConnections({ logger });
+  await deliverRevocations({ bus, connections, sessions, logger });
 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
+  const schema = await buildAppSchema();
+  const closeWebSockets = attachWebSocketServer({ httpServer, schema, config, sessions, contexts, connections, logger });
   const apollo = new ApolloServer<Context>({
-    schema: await buildAppSchema(),
+    schema,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_GRACE_MS }),
       ApolloServerPluginLandingPageDisabled(),
+      refuseSubscriptionsOverHttp,
       // Nothing here is cacheable, and the plugin would instrument every field of every request.
       ApolloServerPluginCacheControlDisabled(),
     ],
@@ -75,7 +91,7 @@ export async function startServer({ config, db, sessionCheckDb, logger, authSecr
     '/graphql',
     requireJsonBody,
     express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, { context: ({ req }) => buildContext(req) }),
+    expressMiddleware(apollo, { context: ({ req }) => contexts.http(req) }),
   );
   app.use(handleTransportError(logger));
 
@@ -88,9 +104,24 @@ export async function startServer({ config, db, sessionCheckDb, logger, authSecr
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
     httpServer,
-    close: () => apollo.stop(),
+    close: async () => {
+      // Sockets first, with 1001, so their clients reconnect elsewhere while HTTP drains.
+      await closeWebSockets();
+      await apollo.stop();
+      await bus.close();
+    },
   };
 }
+
+/** Apollo would run a subscription over HTTP as if it were a query; say where it is served instead. */
+const refuseSubscriptionsOverHttp: ApolloServerPlugin<Context> = {
+  requestDidStart: async () => ({
+    didResolveOperation: async ({ operation }) => {
+      if (operation?.operation !== 'subscription') return;
+      throw new BadRequestError('Subscriptions are served over WebSocket (graphql-transport-ws) at this same URL.');
+    },
+  }),
+};
 
 /** POST bodies must be JSON: anything else is refused here with a clear 415, not left to CSRF checks. */
 const requireJsonBody: RequestHandler = (req, res, next) => {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, gt, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { sessions, users, type RevocationReason, type SessionRow } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Logger } from '../logger.js';
+import type { RevocationBus, RevocationEvent } from '../realtime/revocation-bus.js';
 import { generateRefreshToken, hashToken, isSameHash, type AccessTokens } from './tokens.js';
 
 /** The columns of a session a client may see: everything but the token hashes and revocation. */
@@ -56,6 +57,8 @@ export interface SessionServiceDeps {
   clock: Clock;
   logger: Logger;
   accessTokens: AccessTokens;
+  /** Told of every revocation inside its transaction, so sockets hear of it once it commits. */
+  revocations: Pick<RevocationBus, 'publish'>;
   sessionMaxAgeSeconds: number;
   lastActiveWriteIntervalSeconds: number;
 }
@@ -178,19 +181,48 @@ export function createSessionService(deps: SessionServiceDeps) {
       return (await revokeWhere(userId, ne(sessions.id, keepSessionId), 'REVOKED')).length;
     },
 
+    /**
+     * Which of these sessions have ended (revoked, expired or gone), as revocation events: how an
+     * instance catches up on notifications it may have missed.
+     */
+    async findEnded(sessionIds: readonly string[]): Promise<RevocationEvent[]> {
+      const now = clock.now();
+      const ended: RevocationEvent[] = [];
+      for (let start = 0; start < sessionIds.length; start += 1_000) {
+        const ids = sessionIds.slice(start, start + 1_000);
+        const rows = await db
+          .select({ id: sessions.id, revokedAt: sessions.revokedAt, revokedReason: sessions.revokedReason, expiresAt: sessions.expiresAt })
+          .from(sessions)
+          .where(inArray(sessions.id, ids));
+        const found = new Map(rows.map((row) => [row.id, row]));
+        for (const id of ids) {
+          const row = found.get(id);
+          if (!row) ended.push({ sessionId: id, reason: 'REVOKED', revokedAt: now });
+          else if (row.revokedAt) ended.push({ sessionId: id, reason: row.revokedReason ?? 'REVOKED', revokedAt: row.revokedAt });
+          else if (row.expiresAt <= now) ended.push({ sessionId: id, reason: 'EXPIRED', revokedAt: row.expiresAt });
+        }
+      }
+      return ended;
+    },
+
     /** Revokes every live session of the user, in one statement. */
     async revokeAllSessions(userId: string): Promise<number> {
       return (await revokeWhere(userId, undefined, 'REVOKED')).length;
     },
   };
 
+  /** Revokes the matching live sessions of one user and publishes them, in one transaction. */
   async function revokeWhere(userId: string, condition: SQL | undefined, reason: RevocationReason) {
-    const now = clock.now();
-    const revoked = await db
-      .update(sessions)
-      .set({ revokedAt: now, revokedReason: reason })
-      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), condition))
-      .returning({ id: sessions.id });
+    const revokedAt = clock.now();
+    const revoked = await db.transaction(async (tx) => {
+      const rows = await tx
+        .update(sessions)
+        .set({ revokedAt, revokedReason: reason })
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, revokedAt), condition))
+        .returning({ id: sessions.id });
+      await deps.revocations.publish(tx, rows.map(({ id }) => ({ sessionId: id, reason, revokedAt })));
+      return rows;
+    });
     for (const { id } of revoked) {
       logger.info({ event: 'session.revoked', sessionId: id, userId, reason }, 'session revoked');
     }

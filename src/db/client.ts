@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { listenOnPglite, listenOnPostgres, type Listener, type ListenerEvents } from './listener.js';
 import * as schema from './schema.js';
 
 /** The Drizzle handle both drivers share: services never know which one they talk to. */
@@ -22,6 +23,8 @@ export interface Database {
    */
   sessionCheckDb: Db;
   driver: 'postgres' | 'pglite';
+  /** LISTENs on a channel: on Postgres over a dedicated connection that reconnects by itself. */
+  listen(channel: string, events: ListenerEvents): Promise<Listener>;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     db,
     sessionCheckDb: drizzlePostgres(checkClient, { schema }),
     driver: 'postgres',
+    listen: (channel, events) => listenOnPostgres(url, channel, events),
     close: async () => {
       await Promise.all([client.end({ timeout: 5 }), checkClient.end({ timeout: 5 })]);
     },
@@ -74,7 +78,13 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
-  return { db, sessionCheckDb: db, driver: 'pglite', close: () => client.close() };
+  return {
+    db,
+    sessionCheckDb: db,
+    driver: 'pglite',
+    listen: (channel, events) => listenOnPglite(client, channel, events),
+    close: () => client.close(),
+  };
 }
 
 /** True when the database answers a trivial query. */

@@ -6,9 +6,9 @@ import { openDatabase, type Database } from '../../src/db/client.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer } from '../../src/server.js';
 
-/** A clock tests move by hand. */
+/** A clock tests move by hand. It starts at the real time, so that another instance on the system clock agrees with it. */
 export class TestClock implements Clock {
-  private current = new Date('2026-06-01T12:00:00.000Z');
+  private current = new Date();
   now(): Date {
     return new Date(this.current);
   }
@@ -22,6 +22,8 @@ export interface TestServer {
   /** Every log line the server wrote, as JSON text. */
   logs(): string;
   database: Database;
+  /** On Postgres, the URL of the database this server was given, for a second instance to share. */
+  databaseUrl: string | undefined;
   clock: TestClock;
   close(): Promise<void>;
 }
@@ -46,11 +48,12 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const database = await openDatabase({ url: scratch?.url, poolSize: 4 });
   let logs = '';
   const logger = createLogger(config, { write: (line: string) => { logs += line; } });
-  const server = await startServer({ config, db: database.db, sessionCheckDb: database.sessionCheckDb, logger, authSecret: config.authSecret!, clock });
+  const server = await startServer({ config, database, logger, authSecret: config.authSecret!, clock });
   return {
     url: server.url,
     logs: () => logs,
     database,
+    databaseUrl: scratch?.url,
     clock,
     async close() {
       await server.close();

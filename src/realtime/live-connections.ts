@@ -1,0 +1,116 @@
+import QuickLRU from 'quick-lru';
+import type { Logger } from '../logger.js';
+import type { RevocationEvent } from './revocation-bus.js';
+import { RevocationStream } from './revocation-stream.js';
+
+/** graphql-ws's code for "not authorised": its client treats it as final and does not retry. */
+export const UNAUTHORIZED_CLOSE_CODE = 4401;
+
+/** The socket side of a connection: only what revocation needs. */
+export interface ClosableSocket {
+  close(code: number, reason: string): void;
+}
+
+/** One WebSocket connection, authenticated by one session. */
+export class LiveConnection {
+  /** Set once the session is revoked: no operation may run on this connection any more. */
+  revokedBy: RevocationEvent | undefined;
+  private readonly streams = new Set<RevocationStream>();
+
+  constructor(
+    readonly sessionId: string,
+    readonly userId: string,
+    private readonly socket: ClosableSocket,
+  ) {}
+
+  /** A `sessionRevoked` subscription: one event when this connection's session ends. */
+  openRevocationStream(): RevocationStream {
+    const stream = new RevocationStream();
+    this.streams.add(stream);
+    void stream.delivered.then(() => this.streams.delete(stream));
+    if (this.revokedBy) stream.push(this.revokedBy);
+    return stream;
+  }
+
+  /** Tells every subscription, waits (at most `deliveryTimeoutMs`) for the events to be written, then closes. */
+  async revoke(event: RevocationEvent, deliveryTimeoutMs: number): Promise<void> {
+    if (this.revokedBy) return;
+    this.revokedBy = event;
+    const pending = [...this.streams].map((stream) => {
+      stream.push(event);
+      return stream.delivered;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    // A client that stopped reading must not keep a revoked socket open.
+    const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, deliveryTimeoutMs); });
+    await Promise.race([Promise.all(pending), timeout]);
+    clearTimeout(timer);
+    this.close('Session revoked');
+  }
+
+  close(reason: string): void {
+    this.socket.close(UNAUTHORIZED_CLOSE_CODE, reason);
+  }
+}
+
+export interface LiveConnectionsOptions {
+  logger: Logger;
+  /** How long a revoked connection waits for its events to be written before closing. @default 1000 */
+  deliveryTimeoutMs?: number;
+}
+
+/**
+ * Every authenticated WebSocket connection of this instance, by session, so a revocation heard
+ * from the bus reaches all of them.
+ */
+export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000 }: LiveConnectionsOptions) {
+  const bySession = new Map<string, Set<LiveConnection>>();
+  // A revocation can arrive between a connection's session check and its registration; this
+  // remembers recent ones long enough to catch that connection when it registers.
+  const recentlyRevoked = new QuickLRU<string, RevocationEvent>({ maxSize: 100_000, maxAge: 60_000 });
+
+  return {
+    /** Registers a checked connection; false (and closed) when its session was revoked meanwhile. */
+    add(connection: LiveConnection): boolean {
+      const revoked = recentlyRevoked.get(connection.sessionId);
+      if (revoked) {
+        connection.revokedBy = revoked;
+        connection.close('Session revoked');
+        return false;
+      }
+      const set = bySession.get(connection.sessionId) ?? new Set();
+      set.add(connection);
+      bySession.set(connection.sessionId, set);
+      return true;
+    },
+
+    remove(connection: LiveConnection): void {
+      const set = bySession.get(connection.sessionId);
+      if (!set?.delete(connection)) return;
+      if (set.size === 0) bySession.delete(connection.sessionId);
+    },
+
+    /** Delivers a revocation to the session's connections on this instance, then closes them. */
+    async revoke(event: RevocationEvent): Promise<void> {
+      recentlyRevoked.set(event.sessionId, event);
+      const set = bySession.get(event.sessionId);
+      if (!set) return;
+      bySession.delete(event.sessionId);
+      logger.debug({ sessionId: event.sessionId, reason: event.reason, connections: set.size }, 'closing the sockets of a revoked session');
+      await Promise.all([...set].map((connection) => connection.revoke(event, deliveryTimeoutMs)));
+    },
+
+    /** The sessions that hold at least one connection here. */
+    sessionIds(): string[] {
+      return [...bySession.keys()];
+    },
+
+    get size(): number {
+      let count = 0;
+      for (const set of bySession.values()) count += set.size;
+      return count;
+    },
+  };
+}
+
+export type LiveConnections = ReturnType<typeof createLiveConnections>;

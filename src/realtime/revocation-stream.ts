@@ -1,0 +1,51 @@
+import type { RevocationEvent } from './revocation-bus.js';
+
+/**
+ * The source stream of one `sessionRevoked` subscription: at most one event, then the end.
+ * `delivered` settles once the consumer has come back for more after taking the event (graphql-ws
+ * asks for the next value only after the previous one was written to the socket) or has stopped
+ * listening, so the socket can be closed without cutting the event off.
+ */
+export class RevocationStream implements AsyncIterableIterator<RevocationEvent> {
+  readonly delivered: Promise<void>;
+  private event: RevocationEvent | undefined;
+  private isTaken = false;
+  private isEnded = false;
+  private waiting: ((result: IteratorResult<RevocationEvent>) => void) | undefined;
+  private markDelivered!: () => void;
+
+  constructor() {
+    this.delivered = new Promise((resolve) => { this.markDelivered = resolve; });
+  }
+
+  push(event: RevocationEvent): void {
+    if (this.isEnded || this.event) return;
+    this.event = event;
+    if (this.waiting) {
+      this.isTaken = true;
+      this.waiting({ value: event, done: false });
+      this.waiting = undefined;
+    }
+  }
+
+  next(): Promise<IteratorResult<RevocationEvent>> {
+    if (this.isTaken || this.isEnded) return this.return();
+    if (this.event) {
+      this.isTaken = true;
+      return Promise.resolve({ value: this.event, done: false });
+    }
+    return new Promise((resolve) => { this.waiting = resolve; });
+  }
+
+  return(): Promise<IteratorResult<RevocationEvent>> {
+    this.isEnded = true;
+    this.markDelivered();
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = undefined;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

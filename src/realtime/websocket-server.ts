@@ -1,0 +1,150 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { GraphQLSchema } from 'graphql';
+import { CloseCode, handleProtocols, makeServer, type Server as GraphQLWsServer } from 'graphql-ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { SessionService } from '../auth/session-service.js';
+import type { Config } from '../config.js';
+import { authenticateHeader, type AuthState, type ContextBuilder } from '../context.js';
+import { SubscriptionLimitReachedError, UnauthenticatedError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { LiveConnection, type LiveConnections } from './live-connections.js';
+
+export interface WebSocketServerDeps {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  config: Pick<Config, 'wsConnectionInitTimeoutMs' | 'wsMaxMessageBytes' | 'wsMaxSubscriptions'>;
+  sessions: SessionService;
+  contexts: ContextBuilder;
+  connections: LiveConnections;
+  logger: Logger;
+}
+
+/** What one socket carries between graphql-ws's hooks once `connection_init` has been accepted. */
+type SocketState = {
+  connection: LiveConnection;
+  authorization: string | undefined;
+  /** The latest check, made by the `subscribe` message being handled. */
+  auth: AuthState;
+};
+
+/** What graphql-ws's hooks get as `ctx.extra`. */
+type Extra = { socket: WebSocket; request: IncomingMessage } & Partial<SocketState>;
+
+/** How often sockets are pinged; one that has not answered the previous ping is dropped. */
+const KEEP_ALIVE_MS = 12_000;
+
+/**
+ * GraphQL over WebSocket (graphql-transport-ws) on the HTTP server's `/graphql`. The session is
+ * checked in `connection_init`, and again on every `subscribe`, as an HTTP request would be.
+ * @returns a function that closes every socket with 1001 (going away) and stops accepting.
+ */
+export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<void> {
+  const { config, sessions, connections, logger } = deps;
+  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: config.wsMaxMessageBytes, handleProtocols });
+  const graphqlWs = makeServer<Record<string, unknown>, Extra>(
+    {
+      schema: deps.schema,
+      connectionInitWaitTimeout: config.wsConnectionInitTimeoutMs,
+
+      async onConnect(ctx) {
+        const authorization = readAuthorization(ctx.connectionParams);
+        const auth = await authenticateHeader(sessions, authorization);
+        const socket = ctx.extra.socket;
+        if (auth.status !== 'authenticated') {
+          logger.info({ event: 'websocket.refused', reason: auth.status === 'rejected' ? auth.reason : 'missing' }, 'websocket refused');
+          // 4401 rather than graphql-ws's 4403 for `false`: its client treats 4401 as final.
+          socket.close(4401, 'Unauthorized');
+          return false;
+        }
+        const connection = new LiveConnection(auth.sessionId, auth.user.id, socket);
+        // The socket may have closed, or the session been revoked, while the check ran.
+        if (socket.readyState !== WebSocket.OPEN || !connections.add(connection)) return false;
+        Object.assign(ctx.extra, { connection, authorization, auth } satisfies SocketState);
+        return true;
+      },
+
+      async onSubscribe(ctx) {
+        const { connection, authorization } = ctx.extra as SocketState;
+        // graphql-ws has already entered this operation in `subscriptions`.
+        if (Object.keys(ctx.subscriptions).length > config.wsMaxSubscriptions) {
+          return [new SubscriptionLimitReachedError(config.wsMaxSubscriptions)];
+        }
+        const auth = connection.revokedBy ? undefined : await authenticateHeader(sessions, authorization);
+        if (auth?.status !== 'authenticated' || connection.revokedBy) {
+          connections.remove(connection);
+          connection.close('Unauthorized');
+          return [new UnauthenticatedError()];
+        }
+        ctx.extra.auth = auth;
+        return undefined;
+      },
+
+      context: (ctx) => {
+        const { connection, auth } = ctx.extra as SocketState;
+        return deps.contexts.socket(ctx.extra.request, auth, connection);
+      },
+
+      onClose(ctx) {
+        if (ctx.extra.connection) connections.remove(ctx.extra.connection);
+      },
+    },
+  );
+  wss.on('connection', (socket, request) => serve(graphqlWs, socket, request, logger));
+  const keepAlive = keepSocketsAlive(wss);
+  return async () => {
+    clearInterval(keepAlive);
+    for (const socket of wss.clients) socket.close(1001, 'Going away');
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
+}
+
+/** graphql-ws's protocol on one `ws` socket: the thin adapter its `use/ws` is, with our logger. */
+function serve(graphqlWs: GraphQLWsServer<Extra>, socket: WebSocket, request: IncomingMessage, logger: Logger): void {
+  // ws has already closed the socket with the fitting code (1009 for a message over the limit).
+  socket.once('error', (error) => logger.info({ err: error.message }, 'websocket protocol error'));
+  const closed = graphqlWs.opened(
+    {
+      protocol: socket.protocol,
+      send: (data) =>
+        new Promise<void>((resolve, reject) => {
+          if (socket.readyState !== WebSocket.OPEN) return resolve();
+          socket.send(data, (error) => (error ? reject(error) : resolve()));
+        }),
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (handle) =>
+        socket.on('message', async (data) => {
+          try {
+            await handle(String(data));
+          } catch (error) {
+            logger.error({ err: error }, 'unexpected error handling a websocket message');
+            socket.close(CloseCode.InternalServerError, 'Internal server error');
+          }
+        }),
+    },
+    { socket, request },
+  );
+  socket.once('close', (code, reason) => void closed(code, String(reason)));
+}
+
+/** One timer for all sockets, so an idle connection costs no timer of its own. */
+function keepSocketsAlive(wss: WebSocketServer): NodeJS.Timeout {
+  const answered = new WeakSet<WebSocket>();
+  wss.on('connection', (socket) => {
+    answered.add(socket);
+    socket.on('pong', () => answered.add(socket));
+  });
+  const timer = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!answered.delete(socket)) socket.terminate();
+      else socket.ping();
+    }
+  }, KEEP_ALIVE_MS);
+  timer.unref();
+  return timer;
+}
+
+/** `authorization` (or `Authorization`) from `connection_init`'s payload, when it is a string. */
+function readAuthorization(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}

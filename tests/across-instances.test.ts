@@ -1,0 +1,123 @@
+// Revocations reach sockets on other instances and survive a dropped listener; shutdown says "going away".
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LISTENER_APPLICATION_NAME } from '../src/db/listener.js';
+import { gql, loginUser, signUpUser } from './helpers/graphql.js';
+import { startMain, type MainProcess } from './helpers/process.js';
+import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
+import { connectSocket, SESSION_REVOKED, within, type SessionRevokedEvent } from './helpers/ws.js';
+
+/** Long enough for a `subscribe` message to pass its session check and open its stream. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', () => {
+  const authSecret = randomBytes(32).toString('hex');
+  let first: TestServer;
+  let second: MainProcess;
+  beforeAll(async () => {
+    first = await startTestServer({ AUTH_SECRET: authSecret });
+    second = await startMain({ DATABASE_URL: first.databaseUrl!, AUTH_SECRET: authSecret });
+  });
+  afterAll(async () => {
+    await second?.stop();
+    await first?.close();
+  });
+
+  it('a revocation made on one instance reaches the subscriber on the other', async () => {
+    const laptop = await signUpUser(first);
+    const phone = await loginUser(first, laptop.user.email);
+    const socket = connectSocket(second.url, phone.accessToken);
+    await socket.acknowledged;
+    const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
+    await settle();
+
+    await gql(first, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } });
+    expect((await within(events.first, 3_000, 'event across instances')).sessionRevoked).toMatchObject({ sessionId: phone.session.id, reason: 'REVOKED' });
+    expect((await within(socket.closed, 3_000, 'close')).code).toBe(4401);
+  });
+});
+
+describe.runIf(testDriver === 'postgres')('a dropped revocation listener', () => {
+  let server: TestServer;
+  let admin: postgres.Sql;
+  let databaseName: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
+    databaseName = new URL(server.databaseUrl!).pathname.slice(1);
+  });
+  afterAll(async () => {
+    await admin?.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS true`).catch(() => {});
+    await server?.close();
+    await admin?.end();
+  });
+
+  it('reconnects, and closes the sockets of sessions revoked while it was away', async () => {
+    const user = await signUpUser(server);
+    const other = await loginUser(server, user.user.email);
+    const socket = connectSocket(server.url, other.accessToken);
+    await socket.acknowledged;
+    const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
+    await settle();
+
+    // Keep the listener out while the revocation happens: its NOTIFY goes to nobody.
+    await admin.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS false`);
+    const terminated = await admin`
+      SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+      WHERE datname = ${databaseName} AND application_name = ${LISTENER_APPLICATION_NAME}`;
+    expect(terminated).toHaveLength(1);
+    await waitFor(() => server.logs().includes('revocation listener lost its database connection'), 'the loss to be noticed');
+
+    const revoked = await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: user.accessToken, variables: { id: other.session.id } });
+    expect(revoked.data).toEqual({ revokeSession: true });
+    await waitFor(() => server.logs().includes('revocation listener could not connect'), 'a failed reconnect');
+    expect(socket.isAcknowledged()).toBe(true);
+    expect(events.values).toEqual([]);
+
+    await admin.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS true`);
+    expect((await within(events.first, 10_000, 'event after reconnect')).sessionRevoked).toMatchObject({ sessionId: other.session.id, reason: 'REVOKED' });
+    expect((await within(socket.closed, 3_000, 'close')).code).toBe(4401);
+    expect(server.logs()).toContain('revocation listener reconnected');
+  });
+});
+
+describe('shutdown', () => {
+  let dataDir: string;
+  let adminUrl: string | undefined;
+  let scratch: TestServer | undefined;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-'));
+    // On Postgres, borrow a scratch database from an in-process server that is closed at the end.
+    scratch = testDriver === 'postgres' ? await startTestServer() : undefined;
+    adminUrl = scratch?.databaseUrl;
+  });
+  afterAll(async () => {
+    await scratch?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('closes sockets with 1001 (going away) and exits cleanly within 10 s', async () => {
+    const env: Record<string, string> = adminUrl ? { DATABASE_URL: adminUrl } : { DATA_DIR: dataDir };
+    const main = await startMain({ ...env, AUTH_SECRET: randomBytes(32).toString('hex') });
+    const user = await signUpUser(main);
+    const socket = connectSocket(main.url, user.accessToken);
+    await socket.acknowledged;
+    const startedAt = Date.now();
+    const exited = main.stop();
+    expect((await within(socket.closed, 5_000, 'close')).code).toBe(1001);
+    expect(await within(exited, 10_000, 'exit')).toBe(0);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+  });
+});

@@ -1,0 +1,119 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface Closed {
+  code: number;
+  reason: string;
+}
+
+export interface SessionRevokedEvent {
+  sessionId: string;
+  reason: string;
+  revokedAt: string;
+}
+
+export interface Subscription<T> {
+  /** Every `next` payload's data, in order. */
+  values: T[];
+  /** Errors sent for this operation, if any. */
+  errors: unknown[];
+  /** Resolves with the first value. */
+  first: Promise<T>;
+  /** Settles when the server completes the operation, or it errors, or the socket closes. */
+  done: Promise<void>;
+}
+
+/** A real graphql-ws client (the official `createClient` over `ws`), with what it saw recorded. */
+export interface SocketClient {
+  client: Client;
+  /** Whether `connection_ack` arrived. */
+  isAcknowledged(): boolean;
+  /** Resolves once acknowledged; rejects if the socket closes first. */
+  acknowledged: Promise<void>;
+  /** Resolves with the close code and reason: the client never retries. */
+  closed: Promise<Closed>;
+  subscribe<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Subscription<T>;
+  dispose(): Promise<void>;
+}
+
+export const SESSION_REVOKED = 'subscription { sessionRevoked { sessionId reason revokedAt } }';
+
+export function wsUrl(httpUrl: string): string {
+  return httpUrl.replace(/^http/, 'ws');
+}
+
+/** Connects at once, with `authorization: Bearer <token>` in `connection_init` when a token is given. */
+export function connectSocket(httpUrl: string, token?: string, params: Record<string, unknown> = {}): SocketClient {
+  let isAcknowledged = false;
+  let resolveClosed!: (closed: Closed) => void;
+  const closed = new Promise<Closed>((resolve) => { resolveClosed = resolve; });
+  let acknowledge!: () => void;
+  const acknowledged = new Promise<void>((resolve, reject) => {
+    acknowledge = resolve;
+    void closed.then(({ code, reason }) => reject(new Error(`closed before ack: ${code} ${reason}`)));
+  });
+  acknowledged.catch(() => {});
+  const client = createClient({
+    url: wsUrl(httpUrl),
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    shouldRetry: () => false,
+    onNonLazyError: () => {},
+    connectionParams: token ? { authorization: `Bearer ${token}`, ...params } : params,
+    on: {
+      connected: () => {
+        isAcknowledged = true;
+        acknowledge();
+      },
+      closed: (event) => {
+        const { code, reason } = event as { code: number; reason: string | Buffer };
+        resolveClosed({ code, reason: String(reason) });
+      },
+    },
+  });
+  return {
+    client,
+    isAcknowledged: () => isAcknowledged,
+    acknowledged,
+    closed,
+    subscribe<T>(query: string, variables?: Record<string, unknown>): Subscription<T> {
+      const values: T[] = [];
+      const errors: unknown[] = [];
+      let resolveFirst!: (value: T) => void;
+      const first = new Promise<T>((resolve) => { resolveFirst = resolve; });
+      const done = new Promise<void>((resolve) => {
+        client.subscribe<T>(
+          { query, variables },
+          {
+            next: ({ data }) => {
+              values.push(data as T);
+              if (values.length === 1) resolveFirst(data as T);
+            },
+            error: (error) => {
+              errors.push(error);
+              resolve();
+            },
+            complete: resolve,
+          },
+        );
+      });
+      return { values, errors, first, done };
+    },
+    dispose: () => Promise.resolve(client.dispose()),
+  };
+}
+
+/** Rejects after `ms`: for racing a promise that must settle soon. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves to 'pending' if the promise has not settled after `ms`. */
+export async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const marker = Symbol('pending');
+  const result = await Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(marker), ms))]);
+  return result === marker;
+}

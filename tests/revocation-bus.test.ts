@@ -1,0 +1,35 @@
+// The bus publishes inside the revoking transaction: a rollback must never reach a socket.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { createNotifyRevocationBus, type RevocationEvent } from '../src/realtime/revocation-bus.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+describe('the Postgres NOTIFY revocation bus', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer(); });
+  afterAll(async () => { await server.close(); });
+
+  it('delivers what committed, and nothing of what rolled back', async () => {
+    const bus = createNotifyRevocationBus(server.database, createLogger({ logLevel: 'silent' }));
+    const heard: RevocationEvent[] = [];
+    await bus.subscribe({ revoked: (event) => heard.push(event), resync: () => {} });
+    const event = (reason: RevocationEvent['reason']): RevocationEvent => ({ sessionId: randomUUID(), reason, revokedAt: new Date() });
+    const rolledBack = event('REVOKED');
+    const committed = [event('LOGOUT'), event('REVOKED')];
+
+    await expect(
+      server.database.db.transaction(async (tx) => {
+        await bus.publish(tx, [rolledBack]);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await server.database.db.transaction((tx) => bus.publish(tx, committed));
+
+    const deadline = Date.now() + 5_000;
+    while (heard.length < committed.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Anything of the rolled-back transaction would have been delivered before the later commit's.
+    expect(heard).toEqual(committed);
+    await bus.close();
+  });
+});
