@@ -11,6 +11,8 @@ export interface Config {
   host: string;
   /** Postgres connection string; when absent the embedded PGlite is used. */
   databaseUrl: string | undefined;
+  /** How long start-up waits for a Postgres server that is not reachable yet. @default 60 */
+  databaseConnectTimeoutSeconds: number;
   /** Where PGlite keeps its files and the generated secret lives. @default './data' */
   dataDir: string;
   /** Secret that signs access tokens, at least 32 bytes; generated into `dataDir` when absent outside production. */
@@ -49,6 +51,7 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: seconds(60),
   DATA_DIR: z.string().min(1).default('./data'),
   AUTH_SECRET: z
     .string()
@@ -93,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databaseConnectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS,
     dataDir: e.DATA_DIR,
     authSecret: e.AUTH_SECRET,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,

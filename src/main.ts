@@ -1,6 +1,6 @@
 import { resolveAuthSecret } from './auth/secret.js';
 import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/client.js';
+import { DatabaseUnreachableError, openDatabaseWhenReachable } from './db/connect.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const { secret, source } = await resolveAuthSecret(config);
   if (source === 'generated') logger.warn({ dataDir: config.dataDir }, 'no AUTH_SECRET set: generated one and stored it in the data directory');
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabaseWhenReachable({ url: config.databaseUrl, dataDir: config.dataDir }, logger, config.databaseConnectTimeoutSeconds);
   const server = await startServer({ config, database, logger, authSecret: secret });
   logger.info(
     { port: config.port, url: server.url, driver: database.driver, dataDir: database.driver === 'pglite' ? config.dataDir : undefined },
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // Configuration mistakes get one plain line; anything else its stack.
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Configuration and database mistakes get one plain line; anything else its stack.
+  console.error(error instanceof ConfigError || error instanceof DatabaseUnreachableError ? error.message : error);
   process.exit(1);
 });

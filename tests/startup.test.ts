@@ -35,6 +35,20 @@ describe('start-up', () => {
   });
 });
 
+describe('start-up without a reachable Postgres', () => {
+  it('logs each retry, never the password, then exits with one plain line', async () => {
+    // Port 1: nothing listens there, so every attempt is refused at once.
+    const run = runMain({ DATABASE_URL: 'postgres://app:hunter2-secret@127.0.0.1:1/app', DATABASE_CONNECT_TIMEOUT_SECONDS: '1', AUTH_SECRET: 'x'.repeat(32) });
+    expect(await run.exited).toBe(1);
+    const lines = run.output().trim().split('\n');
+    const retries = lines.filter((line) => line.includes('database not reachable yet; retrying'));
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(retries[0]!)).toMatchObject({ database: '127.0.0.1:1/app', code: 'ECONNREFUSED' });
+    expect(lines.at(-1)).toBe('Could not reach the database at 127.0.0.1:1/app within 1 s (ECONNREFUSED); is Postgres running?');
+    expect(run.output()).not.toContain('hunter2');
+  });
+});
+
 describe.skipIf(testDriver !== 'pglite')('npm start on PGlite', () => {
   let dataDir: string;
   beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-')); });
