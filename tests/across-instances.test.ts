@@ -9,18 +9,7 @@ import { LISTENER_APPLICATION_NAME } from '../src/db/listener.js';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startMain, type MainProcess } from './helpers/process.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
-import { connectSocket, SESSION_REVOKED, within, type SessionRevokedEvent } from './helpers/ws.js';
-
-/** Long enough for a `subscribe` message to pass its session check and open its stream. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+import { connectSocket, SESSION_REVOKED, settle, waitFor, within, type SessionRevokedEvent } from './helpers/ws.js';
 
 describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', () => {
   const authSecret = randomBytes(32).toString('hex');

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { connectSocket, SESSION_REVOKED, stillPending, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
+import { connectSocket, SESSION_REVOKED, settle, stillPending, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
 
 describe('forced logout over WebSocket', () => {
   let server: TestServer;
@@ -26,8 +26,7 @@ describe('forced logout over WebSocket', () => {
     const laptopSocket = await open(laptop.accessToken);
     const phoneEvents = subscribe(phoneSocket);
     const laptopEvents = subscribe(laptopSocket);
-    // The subscribe message is checked before the stream exists; give it a moment to be in place.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settle();
 
     const revoked = await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } });
     expect(revoked.data).toEqual({ revokeSession: true });
@@ -49,7 +48,7 @@ describe('forced logout over WebSocket', () => {
     const myEvents = subscribe(mySocket);
     const otherSockets = await Promise.all(others.map((other) => open(other.accessToken)));
     const otherEvents = otherSockets.map(subscribe);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settle();
 
     expect((await gql(server, 'mutation { revokeOtherSessions }', { token: me.accessToken })).data).toEqual({ revokeOtherSessions: 2 });
 
@@ -69,7 +68,7 @@ describe('forced logout over WebSocket', () => {
     const user = await signUpUser(server);
     const otherTab = await open(user.accessToken);
     const events = subscribe(otherTab);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settle();
     expect((await gql(server, 'mutation { logout }', { token: user.accessToken })).data).toEqual({ logout: true });
     expect((await within(events.first, 2_000, 'sessionRevoked')).sessionRevoked).toMatchObject({ sessionId: user.session.id, reason: 'LOGOUT' });
     expect((await within(otherTab.closed, 2_000, 'close')).code).toBe(4401);
@@ -128,7 +127,7 @@ describe('WebSocket limits', () => {
     const socket = connectSocket(server.url, user.accessToken);
     await socket.acknowledged;
     const running = [socket.subscribe(SESSION_REVOKED), socket.subscribe(SESSION_REVOKED)];
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settle();
     const third = socket.subscribe(SESSION_REVOKED);
     await within(third.done, 2_000, 'refusal');
     expect(third.errors).toMatchObject([[{ extensions: { code: 'SUBSCRIPTION_LIMIT_REACHED' } }]]);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { createNotifyRevocationBus, type RevocationEvent } from '../src/realtime/revocation-bus.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { waitFor } from './helpers/ws.js';
 
 describe('the Postgres NOTIFY revocation bus', () => {
   let server: TestServer;
@@ -26,8 +27,7 @@ describe('the Postgres NOTIFY revocation bus', () => {
     ).rejects.toThrow('roll back');
     await server.database.db.transaction((tx) => bus.publish(tx, committed));
 
-    const deadline = Date.now() + 5_000;
-    while (heard.length < committed.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => heard.length >= committed.length, 'the committed events');
     // Anything of the rolled-back transaction would have been delivered before the later commit's.
     expect(heard).toEqual(committed);
     await bus.close();

@@ -104,6 +104,23 @@ export function connectSocket(httpUrl: string, token?: string, params: Record<st
   };
 }
 
+/**
+ * Long enough for a `subscribe` message to pass its session check and open its stream: the
+ * protocol has no acknowledgement of a subscription to wait for instead.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 150));
+}
+
+/** Polls until `condition` holds; rejects after `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Rejects after `ms`: for racing a promise that must settle soon. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -111,7 +128,7 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Resolves to 'pending' if the promise has not settled after `ms`. */
+/** True when the promise has not settled after `ms`. */
 export async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
   const marker = Symbol('pending');
   const result = await Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(marker), ms))]);
