@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -65,9 +65,23 @@ async function withTemporaryDataDir<T>(use: (env: DatabaseEnv) => Promise<T>): P
   }
 }
 
-export async function withServer<T>(databaseEnv: DatabaseEnv, use: (url: string) => Promise<T>): Promise<T> {
+/** The running server, for what a benchmark reads from outside it (its memory). */
+export interface ServerProcess {
+  pid: number;
+}
+
+export interface ServerOptions {
+  /** Node flags for this server only, after those of BENCH_SERVER_NODE_ARGS. */
+  nodeArgs?: string[];
+}
+
+export async function withServer<T>(
+  databaseEnv: DatabaseEnv,
+  use: (url: string, server: ServerProcess) => Promise<T>,
+  { nodeArgs = [] }: ServerOptions = {},
+): Promise<T> {
   const port = await findFreePort();
-  const child = spawn(process.execPath, [...serverNodeArgs(), serverEntry], {
+  const child = spawn(process.execPath, [...serverNodeArgs(), ...nodeArgs, serverEntry], {
     cwd: repoRoot,
     // Built from scratch, so a DATABASE_URL in the caller's environment cannot leak into the PGlite run.
     env: {
@@ -85,7 +99,8 @@ export async function withServer<T>(databaseEnv: DatabaseEnv, use: (url: string)
   try {
     const url = `http://127.0.0.1:${port}/graphql`;
     await waitUntilAnswering(url, child);
-    return await use(url);
+    // The server is node itself (no shell in between), so this pid is the process to measure.
+    return await use(url, { pid: child.pid! });
   } finally {
     await stopProcess(child);
   }
@@ -130,6 +145,14 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
+}
+
+/** A process's resident set size in KiB, from Linux's `/proc/<pid>/status`. */
+export async function residentKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]);
 }
 
 export async function postGraphQL(url: string, body: string | object, headers: Record<string, string> = { 'content-type': 'application/json' }) {
