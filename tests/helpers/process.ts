@@ -11,9 +11,9 @@ export interface MainProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs `src/main.ts` as `npm start` would, in its own process, with only the given environment. */
-export function runMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** Runs `src/main.ts` (or another entry point) as `npm start` would, in its own process, with only the given environment. */
+export function runMain(env: Record<string, string>, entry = 'src/main.ts'): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
