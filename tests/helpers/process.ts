@@ -29,7 +29,11 @@ export function runMain(env: Record<string, string>, entry = 'src/main.ts'): { c
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
   const run = runMain(env);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${run.output()}`)), 30_000);
+    const timer = setTimeout(() => {
+      // A server that did not start must not outlive the test.
+      run.child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${run.output()}`));
+    }, 30_000);
     run.child.stdout!.on('data', () => {
       const started = run.output().split('\n').find((line) => line.includes('"server started"'));
       if (started) {
