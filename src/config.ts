@@ -21,8 +21,28 @@ export interface Config {
   accessTokenTtlSeconds: number;
   /** Lifetime of a session from login; refreshing does not extend it. @default 2592000 (30 days) */
   sessionMaxAgeSeconds: number;
+  /** A session with no request and no refresh for this long is over. @default 604800 (7 days) */
+  sessionIdleTimeoutSeconds: number;
+  /** How often sessions that are over are marked EXPIRED and their sockets closed. @default 30 */
+  expirySweepSeconds: number;
   /** Minimum time between two writes of a session's `lastActiveAt`. @default 60 */
   lastActiveWriteIntervalSeconds: number;
+  /** Sudo mode: how long a password check lets a session end other sessions. @default 3600 */
+  freshAuthSeconds: number;
+  /** Live sessions per user; a login beyond it ends the least recently active. @default 50 */
+  maxSessionsPerUser: number;
+  /** Failed password checks allowed per email and client address within the window. @default 5 */
+  loginMaxFailuresPerEmailIp: number;
+  /** Failed password checks allowed per client address within the window. @default 100 */
+  loginMaxFailuresPerIp: number;
+  /** The throttling window. @default 900 */
+  loginFailureWindowSeconds: number;
+  /** How often the cleanup job runs. @default 3600 */
+  cleanupIntervalSeconds: number;
+  /** Ended sessions are deleted this long after they ended. @default 30 */
+  sessionRetentionDays: number;
+  /** Security events are deleted at this age. @default 365 */
+  securityEventRetentionDays: number;
   /** Which proxies may set `X-Forwarded-For`: a hop count, or addresses/CIDRs. @default undefined (none) */
   trustProxy: number | string[] | undefined;
   /** Largest accepted HTTP request body. @default 102400 */
@@ -59,7 +79,17 @@ const envSchema = z.object({
     .optional(),
   ACCESS_TOKEN_TTL_SECONDS: seconds(900),
   SESSION_MAX_AGE_SECONDS: seconds(30 * 24 * 3600),
+  SESSION_IDLE_TIMEOUT_SECONDS: seconds(7 * 24 * 3600),
+  EXPIRY_SWEEP_SECONDS: seconds(30),
   LAST_ACTIVE_WRITE_INTERVAL_SECONDS: seconds(60),
+  FRESH_AUTH_SECONDS: seconds(3600),
+  MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(50),
+  LOGIN_MAX_FAILURES_PER_EMAIL_IP: z.coerce.number().int().min(1).default(5),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(100),
+  LOGIN_FAILURE_WINDOW_SECONDS: seconds(900),
+  CLEANUP_INTERVAL_SECONDS: seconds(3600),
+  SESSION_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  SECURITY_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
   TRUST_PROXY: z
     .string()
     .refine(isValidTrustProxy, 'must be a hop count or a comma-separated list of IP addresses or CIDRs')
@@ -91,6 +121,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && !e.AUTH_SECRET) {
     throw new ConfigError('AUTH_SECRET must be set in production: a random string of at least 32 bytes, the same on every instance.');
   }
+  if (e.SESSION_IDLE_TIMEOUT_SECONDS <= e.LAST_ACTIVE_WRITE_INTERVAL_SECONDS) {
+    // Activity is written once per interval, so a shorter idle timeout would end sessions in use.
+    throw new ConfigError('SESSION_IDLE_TIMEOUT_SECONDS must be longer than LAST_ACTIVE_WRITE_INTERVAL_SECONDS.');
+  }
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -101,7 +135,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     authSecret: e.AUTH_SECRET,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+    sessionIdleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_SECONDS,
+    expirySweepSeconds: e.EXPIRY_SWEEP_SECONDS,
     lastActiveWriteIntervalSeconds: e.LAST_ACTIVE_WRITE_INTERVAL_SECONDS,
+    freshAuthSeconds: e.FRESH_AUTH_SECONDS,
+    maxSessionsPerUser: e.MAX_SESSIONS_PER_USER,
+    loginMaxFailuresPerEmailIp: e.LOGIN_MAX_FAILURES_PER_EMAIL_IP,
+    loginMaxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+    loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+    cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
+    sessionRetentionDays: e.SESSION_RETENTION_DAYS,
+    securityEventRetentionDays: e.SECURITY_EVENT_RETENTION_DAYS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     maxBodyBytes: e.MAX_BODY_BYTES,
     wsConnectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { AccountService } from './auth/account-service.js';
-import type { AuthFailure, Authenticated, SessionService } from './auth/session-service.js';
+import type { RequestOrigin, SecurityEvents } from './auth/security-events.js';
+import type { SessionService } from './auth/session-service.js';
+import type { AuthFailure, Authenticated } from './auth/session-shapes.js';
 import type { ClientIpResolver } from './devices/client-ip.js';
 import { UnauthenticatedError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -9,6 +11,7 @@ import type { LiveConnection } from './realtime/live-connections.js';
 export interface Services {
   accounts: AccountService;
   sessions: SessionService;
+  events: SecurityEvents;
 }
 
 /** Who is calling: nobody, somebody whose token failed the check, or a checked session. */
@@ -75,6 +78,11 @@ export async function authenticateHeader(sessions: SessionService, header: strin
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Where the operation came from, for sessions and security events. */
+export function requestOriginOf(context: Context): RequestOrigin {
+  return { ipAddress: context.ipAddress, userAgent: context.userAgent };
 }
 
 /** The checked caller of a field guarded by `@Authorized()`. */

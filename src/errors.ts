@@ -8,6 +8,10 @@ export enum ErrorCode {
   EmailTaken = 'EMAIL_TAKEN',
   InvalidCredentials = 'INVALID_CREDENTIALS',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
+  /** Too many failed password checks for this email and address, or this address. */
+  RateLimited = 'RATE_LIMITED',
+  /** Sudo mode: the current session must prove the password again. */
+  ReauthenticationRequired = 'REAUTHENTICATION_REQUIRED',
   /** A WebSocket already runs as many operations as it may. */
   SubscriptionLimitReached = 'SUBSCRIPTION_LIMIT_REACHED',
   /** The HTTP request itself is unusable: not JSON, too large, malformed. */
@@ -60,5 +64,17 @@ export class SubscriptionLimitReachedError extends AppError {
 export class BadRequestError extends AppError {
   constructor(message: string) {
     super(message, ErrorCode.BadRequest, { http: { status: 400 } });
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(`Too many failed attempts. Try again in ${retryAfterSeconds} s.`, ErrorCode.RateLimited, { retryAfterSeconds });
+  }
+}
+
+export class ReauthenticationRequiredError extends AppError {
+  constructor() {
+    super('Ending another session needs a recent password check: call reauthenticate first.', ErrorCode.ReauthenticationRequired);
   }
 }

@@ -7,6 +7,7 @@ import type { Context } from './context.js';
 import { BadUserInputError, UnauthenticatedError } from './errors.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { RevocationResolver } from './resolvers/revocation.resolver.js';
+import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 
@@ -51,7 +52,7 @@ const noTopicPubSub: PubSub = {
 
 export function buildAppSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AuthResolver, RevocationResolver, SessionResolver, UserResolver],
+    resolvers: [AuthResolver, RevocationResolver, SecurityEventResolver, SessionResolver, UserResolver],
     authChecker,
     validateFn: validateInput,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

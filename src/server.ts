@@ -7,9 +7,6 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { createAccountService } from './auth/account-service.js';
-import { createSessionService } from './auth/session-service.js';
-import { createAccessTokens } from './auth/tokens.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createContextBuilder, type Context } from './context.js';
@@ -22,13 +19,14 @@ import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
 import { deliverRevocations } from './realtime/revocation-delivery.js';
 import { attachWebSocketServer } from './realtime/websocket-server.js';
 import { buildAppSchema } from './schema.js';
+import { createServices, startJobs } from './services.js';
 
 /** How long in-flight HTTP requests may take to finish at shutdown, within the 10 s a process gets. */
 const HTTP_DRAIN_GRACE_MS = 8_000;
 
 export interface ServerDeps {
   config: Config;
-  database: Pick<Database, 'db' | 'sessionCheckDb' | 'listen'>;
+  database: Pick<Database, 'db' | 'sessionCheckDb' | 'listen' | 'tryWithLock'>;
   logger: Logger;
   authSecret: string;
   /** @default the system clock */
@@ -48,23 +46,17 @@ export interface RunningServer {
 
 /** Wires HTTP, WebSocket, Apollo and the services together and starts listening. */
 export async function startServer({ config, database, logger, authSecret, clock = systemClock }: ServerDeps): Promise<RunningServer> {
-  const { db, sessionCheckDb } = database;
-  const accessTokens = createAccessTokens({ secret: authSecret, ttlSeconds: config.accessTokenTtlSeconds, clock });
   const bus = createNotifyRevocationBus(database, logger);
-  const sessions = createSessionService({
-    db, sessionCheckDb, clock, logger, accessTokens,
-    revocations: bus,
-    sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
-    lastActiveWriteIntervalSeconds: config.lastActiveWriteIntervalSeconds,
-  });
-  const accounts = createAccountService({ db, clock, logger, sessions });
+  const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock });
+  const { sessions } = services;
   const contexts = createContextBuilder({
-    services: { accounts, sessions },
+    services,
     clientIp: createClientIpResolver(config.trustProxy),
     logger,
   });
   const connections = createLiveConnections({ logger });
   await deliverRevocations({ bus, connections, sessions, logger });
+  const jobs = startJobs({ config, database, revoker, clock, logger });
 
   const app = express();
   app.disable('x-powered-by');
@@ -108,6 +100,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
       // Sockets first, with 1001, so their clients reconnect elsewhere while HTTP drains.
       await closeWebSockets();
       await apollo.stop();
+      await Promise.all(jobs.map((job) => job.stop()));
       await bus.close();
     },
   };

@@ -1,12 +1,17 @@
 import { isEmail } from 'class-validator';
-import { eq } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { users } from '../db/schema.js';
+import { sessions as sessionsTable, users, type UserRow } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Logger } from '../logger.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyAgainstDummy, verifyPassword } from './passwords.js';
-import type { IssuedSession, SessionService } from './session-service.js';
+import { RateLimitedError } from '../errors.js';
+import type { LoginThrottle } from './login-throttle.js';
+import type { Revoker } from './revocations.js';
+import type { RequestOrigin, SecurityEvents } from './security-events.js';
+import type { SessionService } from './session-service.js';
+import type { Authenticated, IssuedSession } from './session-shapes.js';
 
 const EMAIL_MAX_LENGTH = 254;
 
@@ -23,10 +28,9 @@ export function describePasswordProblem(password: string): string | null {
   return null;
 }
 
-/** Where a sign-in comes from: the device and the server-side address. */
-export interface SignInOrigin {
+/** Where a sign-in comes from: the device and the request. */
+export interface SignInOrigin extends RequestOrigin {
   device: DeviceDetails;
-  ipAddress: string | null;
 }
 
 export interface AccountServiceDeps {
@@ -34,11 +38,41 @@ export interface AccountServiceDeps {
   clock: Clock;
   logger: Logger;
   sessions: SessionService;
+  throttle: LoginThrottle;
+  events: SecurityEvents;
+  revoker: Revoker;
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
-export function createAccountService({ db, clock, logger, sessions }: AccountServiceDeps) {
+export function createAccountService({ db, clock, logger, sessions, throttle, events, revoker }: AccountServiceDeps) {
+  /**
+   * One password check under the throttle: refused unchecked past a limit (RATE_LIMITED), a
+   * failure counted and recorded, a success forgiving earlier failures. Returns the account for the right password.
+   */
+  async function checkPassword(email: string, password: string, origin: RequestOrigin, sessionId?: string): Promise<UserRow | null> {
+    const attempt = { email, ipAddress: origin.ipAddress };
+    const [user] = await db.select().from(users).where(eq(users.email, email));
+    const retryAfterSeconds = await throttle.retryAfterSeconds(attempt);
+    if (retryAfterSeconds > 0) {
+      if (user) await events.record(db, [{ userId: user.id, type: 'LOGIN_THROTTLED', sessionId, origin }]);
+      logger.warn({ event: 'login.throttled', ipAddress: origin.ipAddress, retryAfterSeconds }, 'login throttled');
+      throw new RateLimitedError(retryAfterSeconds);
+    }
+    const isValid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
+    if (user && isValid) {
+      await throttle.clear(attempt);
+      return user;
+    }
+    await db.transaction(async (tx) => {
+      await throttle.recordFailure(attempt, tx);
+      // A failure for an unknown email is logged, but stored against nobody.
+      if (user) await events.record(tx, [{ userId: user.id, type: 'LOGIN_FAILED', sessionId, origin }]);
+    });
+    logger.info({ event: 'login.failed', ipAddress: origin.ipAddress }, 'login failed');
+    return null;
+  }
+
   return {
     /** Creates the account and its first session together; null when the email is taken. Inputs must be normalized. */
     async signUp(email: string, password: string, origin: SignInOrigin): Promise<IssuedSession | null> {
@@ -50,7 +84,7 @@ export function createAccountService({ db, clock, logger, sessions }: AccountSer
           .onConflictDoNothing({ target: users.email })
           .returning({ id: users.id, email: users.email, createdAt: users.createdAt });
         if (!user) return null;
-        return sessions.createSession(user, origin.device, origin.ipAddress, tx);
+        return sessions.createSession({ user, device: origin.device, origin, event: 'SIGNED_UP' }, tx);
       });
       if (issued) logger.info({ event: 'user.signed_up', userId: issued.user.id }, 'account created');
       return issued;
@@ -58,13 +92,39 @@ export function createAccountService({ db, clock, logger, sessions }: AccountSer
 
     /** A new session for the right password; null otherwise, after the same amount of work either way. */
     async login(email: string, password: string, origin: SignInOrigin): Promise<IssuedSession | null> {
-      const [user] = await db.select().from(users).where(eq(users.email, email));
-      const isValid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
-      if (!user || !isValid) {
-        logger.info({ event: 'login.failed', ipAddress: origin.ipAddress }, 'login failed');
-        return null;
-      }
-      return sessions.createSession({ id: user.id, email: user.email, createdAt: user.createdAt }, origin.device, origin.ipAddress);
+      const user = await checkPassword(email, password, origin);
+      if (!user) return null;
+      return sessions.createSession({ user: { id: user.id, email: user.email, createdAt: user.createdAt }, device: origin.device, origin, event: 'LOGGED_IN' });
+    },
+
+    /** Sudo mode: the right password marks the caller's session fresh. Throttled like a login. */
+    async reauthenticate(caller: Authenticated, password: string, origin: RequestOrigin): Promise<boolean> {
+      const user = await checkPassword(caller.user.email, password, origin, caller.sessionId);
+      if (!user) return false;
+      await db.transaction(async (tx) => {
+        await sessions.markFresh(caller.sessionId, tx);
+        await events.record(tx, [{ userId: user.id, type: 'REAUTHENTICATED', sessionId: caller.sessionId, origin }]);
+      });
+      return true;
+    },
+
+    /**
+     * Replaces the password after checking the current one, and by default ends every other
+     * session. False when the current password is wrong. `newPassword` must be valid.
+     */
+    async changePassword(caller: Authenticated, currentPassword: string, newPassword: string, signOutOthers: boolean, origin: RequestOrigin): Promise<boolean> {
+      const user = await checkPassword(caller.user.email, currentPassword, origin, caller.sessionId);
+      if (!user) return false;
+      const passwordHash = await hashPassword(newPassword);
+      await db.transaction(async (tx) => {
+        await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
+        await sessions.markFresh(caller.sessionId, tx);
+        await events.record(tx, [{ userId: user.id, type: 'PASSWORD_CHANGED', sessionId: caller.sessionId, origin }]);
+        if (!signOutOthers) return;
+        const others = and(eq(sessionsTable.userId, user.id), ne(sessionsTable.id, caller.sessionId))!;
+        await revoker.revoke({ where: others, reason: 'PASSWORD_CHANGED', actor: { sessionId: caller.sessionId, origin } }, tx);
+      });
+      return true;
     },
   };
 }

@@ -1,54 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, gt, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { sessions, users, type RevocationReason, type SessionRow } from '../db/schema.js';
+import { sessions, users } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
+import { ReauthenticationRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RevocationBus, RevocationEvent } from '../realtime/revocation-bus.js';
+import type { RevocationEvent } from '../realtime/revocation-bus.js';
+import { isLive, type Actor, type Revoker } from './revocations.js';
+import type { RequestOrigin, SecurityEvents } from './security-events.js';
+import { publicSessionColumns, publicUserColumns, type AuthCheck, type Authenticated, type IssuedSession, type PublicSession, type PublicUser } from './session-shapes.js';
+import { createTokenRefresh } from './token-refresh.js';
 import { generateRefreshToken, hashToken, isSameHash, type AccessTokens } from './tokens.js';
-
-/** The columns of a session a client may see: everything but the token hashes and revocation. */
-export const publicSessionColumns = {
-  id: sessions.id,
-  userId: sessions.userId,
-  deviceName: sessions.deviceName,
-  deviceType: sessions.deviceType,
-  os: sessions.os,
-  browser: sessions.browser,
-  deviceId: sessions.deviceId,
-  userAgent: sessions.userAgent,
-  ipAddress: sessions.ipAddress,
-  cpuCores: sessions.cpuCores,
-  ramGb: sessions.ramGb,
-  internetSpeedMbps: sessions.internetSpeedMbps,
-  createdAt: sessions.createdAt,
-  lastActiveAt: sessions.lastActiveAt,
-  expiresAt: sessions.expiresAt,
-};
-
-const publicUserColumns = { id: users.id, email: users.email, createdAt: users.createdAt };
-
-export type PublicSession = Omit<SessionRow, 'accessTokenHash' | 'refreshTokenHash' | 'revokedAt' | 'revokedReason'>;
-export interface PublicUser { id: string; email: string; createdAt: Date }
-
-/** A freshly issued token pair, with the session it belongs to. */
-export interface IssuedSession {
-  user: PublicUser;
-  session: PublicSession;
-  accessToken: string;
-  accessTokenExpiresAt: Date;
-  refreshToken: string;
-}
-
-/** Who made a request, once their access token and session have been checked. */
-export interface Authenticated {
-  user: PublicUser;
-  sessionId: string;
-}
-
-export type AuthFailure = 'malformed' | 'expired' | 'invalid' | 'revoked' | 'rotated';
-export type AuthCheck = { ok: true; auth: Authenticated } | { ok: false; reason: AuthFailure };
 
 export interface SessionServiceDeps {
   db: Db;
@@ -57,16 +20,27 @@ export interface SessionServiceDeps {
   clock: Clock;
   logger: Logger;
   accessTokens: AccessTokens;
-  /** Told of every revocation inside its transaction, so sockets hear of it once it commits. */
-  revocations: Pick<RevocationBus, 'publish'>;
+  revoker: Revoker;
+  events: SecurityEvents;
   sessionMaxAgeSeconds: number;
+  idleTimeoutSeconds: number;
   lastActiveWriteIntervalSeconds: number;
+  freshAuthSeconds: number;
+  maxSessionsPerUser: number;
+}
+
+/** How a session is created: sign-up's first session, or a login. */
+export interface NewSession {
+  user: PublicUser;
+  device: DeviceDetails;
+  origin: RequestOrigin;
+  event: 'SIGNED_UP' | 'LOGGED_IN';
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
 
 export function createSessionService(deps: SessionServiceDeps) {
-  const { db, clock, logger, accessTokens } = deps;
+  const { db, clock, logger, accessTokens, revoker, events } = deps;
 
   const loadSessionForAuth = (deps.sessionCheckDb ?? db)
     .select({
@@ -74,6 +48,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       revokedAt: sessions.revokedAt,
       expiresAt: sessions.expiresAt,
       lastActiveAt: sessions.lastActiveAt,
+      freshAuthAt: sessions.freshAuthAt,
       user: publicUserColumns,
     })
     .from(sessions)
@@ -92,35 +67,46 @@ export function createSessionService(deps: SessionServiceDeps) {
       .then(undefined, (error: unknown) => logger.error({ err: error, sessionId }, 'could not record session activity'));
   }
 
+  /** Sudo mode: ending another session needs the password proven within `freshAuthSeconds`. */
+  function requireFreshAuth(caller: Authenticated): void {
+    const freshSince = clock.now().getTime() - deps.freshAuthSeconds * 1000;
+    if (!caller.freshAuthAt || caller.freshAuthAt.getTime() <= freshSince) throw new ReauthenticationRequiredError();
+  }
+
   return {
-    /** Creates a session and its first token pair. `tx` lets sign-up create the account in the same transaction. */
-    async createSession(user: PublicUser, device: DeviceDetails, ipAddress: string | null, tx: Db = db): Promise<IssuedSession> {
+    ...createTokenRefresh(deps),
+
+    /**
+     * Creates a session with its first token pair and its security event, and evicts the user's
+     * least recently active sessions beyond `maxSessionsPerUser`. `tx` lets sign-up create the
+     * account in the same transaction.
+     */
+    async createSession({ user, device, origin, event }: NewSession, tx?: Db): Promise<IssuedSession> {
       const now = clock.now();
       const id = randomUUID();
       const expiresAt = new Date(now.getTime() + deps.sessionMaxAgeSeconds * 1000);
       const access = await accessTokens.sign(user.id, id, expiresAt);
       const refreshToken = generateRefreshToken();
-      const [session] = await tx
-        .insert(sessions)
-        .values({
-          id,
-          userId: user.id,
-          accessTokenHash: access.tokenHash,
-          refreshTokenHash: hashToken(refreshToken),
-          ...device,
-          ipAddress,
-          createdAt: now,
-          lastActiveAt: now,
-          expiresAt,
-        })
-        .returning(publicSessionColumns);
-      logger.info({ event: 'session.created', sessionId: id, userId: user.id, deviceName: device.deviceName, ipAddress }, 'session created');
-      return { user, session: session!, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
+      const create = async (tx: Db) => {
+        const [session] = await tx
+          .insert(sessions)
+          .values({
+            id, userId: user.id, accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(refreshToken),
+            ...device, ipAddress: origin.ipAddress, createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
+          })
+          .returning(publicSessionColumns);
+        await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin }]);
+        await evictBeyondCap(tx, user.id, id, now);
+        return session!;
+      };
+      const session = tx ? await create(tx) : await db.transaction(create);
+      logger.info({ event: 'session.created', sessionId: id, userId: user.id, deviceName: device.deviceName, ipAddress: origin.ipAddress }, 'session created');
+      return { user, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
     },
 
     /**
      * The per-request check: a valid signature, then the session row (one query, user included),
-     * the token's hash compared in constant time, and the session neither revoked nor expired.
+     * the token's hash compared in constant time, and the session neither revoked, expired nor idle.
      */
     async authenticate(accessToken: string): Promise<AuthCheck> {
       const verified = await accessTokens.verify(accessToken);
@@ -130,35 +116,11 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (!row || row.user.id !== verified.claims.userId) return { ok: false, reason: 'invalid' };
       const now = clock.now();
       if (row.revokedAt) return { ok: false, reason: 'revoked' };
-      if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
+      const idleSince = now.getTime() - deps.idleTimeoutSeconds * 1000;
+      if (row.expiresAt <= now || row.lastActiveAt.getTime() <= idleSince) return { ok: false, reason: 'expired' };
       if (!isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };
       touchLastActive(sessionId, row.lastActiveAt, now);
-      return { ok: true, auth: { user: row.user, sessionId } };
-    },
-
-    /**
-     * Rotates both tokens of the session a refresh token belongs to, in one conditional
-     * statement: of concurrent calls with the same token at most one can match.
-     */
-    async refreshSession(refreshToken: string): Promise<IssuedSession | null> {
-      const now = clock.now();
-      const [current] = await db
-        .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt })
-        .from(sessions)
-        // A SHA-256 digest is looked up, not compared by the caller: timing of the index lookup reveals nothing useful.
-        .where(and(eq(sessions.refreshTokenHash, hashToken(refreshToken)), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)));
-      if (!current) return null;
-      const access = await accessTokens.sign(current.userId, current.id, current.expiresAt);
-      const nextRefreshToken = generateRefreshToken();
-      const [session] = await db
-        .update(sessions)
-        .set({ accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(nextRefreshToken), lastActiveAt: now })
-        .where(and(eq(sessions.id, current.id), eq(sessions.refreshTokenHash, hashToken(refreshToken)), isNull(sessions.revokedAt)))
-        .returning(publicSessionColumns);
-      if (!session) return null;
-      const [user] = await db.select(publicUserColumns).from(users).where(eq(users.id, current.userId));
-      logger.info({ event: 'session.refreshed', sessionId: session.id, userId: current.userId }, 'session refreshed');
-      return { user: user!, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: nextRefreshToken };
+      return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt } };
     },
 
     /** The user's live sessions: the current one first, then the most recently active. */
@@ -166,19 +128,39 @@ export function createSessionService(deps: SessionServiceDeps) {
       return db
         .select(publicSessionColumns)
         .from(sessions)
-        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, clock.now())))
+        .where(and(eq(sessions.userId, userId), isLive(clock.now(), deps.idleTimeoutSeconds)))
         .orderBy(desc(sql`${sessions.id} = ${currentSessionId}`), desc(sessions.lastActiveAt), desc(sessions.createdAt));
     },
 
-    /** Revokes one live session of this user; false when there is none with that id. */
-    async revokeSession(userId: string, sessionId: string, reason: RevocationReason): Promise<boolean> {
-      const revoked = await revokeWhere(userId, eq(sessions.id, sessionId), reason);
+    /** Ends the caller's own current session. */
+    async logout(caller: Authenticated, origin: RequestOrigin): Promise<boolean> {
+      const revoked = await revoker.revoke({ where: and(eq(sessions.userId, caller.user.id), eq(sessions.id, caller.sessionId))!, reason: 'LOGOUT', actor: actorOf(caller, origin) });
       return revoked.length === 1;
     },
 
-    /** Revokes every live session of the user but `keepSessionId`, in one statement. */
-    async revokeOtherSessions(userId: string, keepSessionId: string): Promise<number> {
-      return (await revokeWhere(userId, ne(sessions.id, keepSessionId), 'REVOKED')).length;
+    /** Ends one live session of the caller's; another than the current one needs sudo mode. False when there is none with that id. */
+    async revokeSession(caller: Authenticated, sessionId: string, origin: RequestOrigin): Promise<boolean> {
+      if (sessionId !== caller.sessionId) requireFreshAuth(caller);
+      const revoked = await revoker.revoke({ where: and(eq(sessions.userId, caller.user.id), eq(sessions.id, sessionId))!, reason: 'REVOKED', actor: actorOf(caller, origin) });
+      return revoked.length === 1;
+    },
+
+    /** Ends every live session of the caller but the current one, in one statement. Needs sudo mode. */
+    async revokeOtherSessions(caller: Authenticated, origin: RequestOrigin): Promise<number> {
+      requireFreshAuth(caller);
+      const where = and(eq(sessions.userId, caller.user.id), ne(sessions.id, caller.sessionId))!;
+      return (await revoker.revoke({ where, reason: 'REVOKED', actor: actorOf(caller, origin) })).length;
+    },
+
+    /** Ends every live session of the caller, the current one included, in one statement. Needs sudo mode. */
+    async revokeAllSessions(caller: Authenticated, origin: RequestOrigin): Promise<number> {
+      requireFreshAuth(caller);
+      return (await revoker.revoke({ where: eq(sessions.userId, caller.user.id), reason: 'REVOKED', actor: actorOf(caller, origin) })).length;
+    },
+
+    /** Marks the session as having just proven the password. */
+    async markFresh(sessionId: string, tx: Db = db): Promise<void> {
+      await tx.update(sessions).set({ freshAuthAt: clock.now() }).where(eq(sessions.id, sessionId));
     },
 
     /**
@@ -187,11 +169,12 @@ export function createSessionService(deps: SessionServiceDeps) {
      */
     async findEnded(sessionIds: readonly string[]): Promise<RevocationEvent[]> {
       const now = clock.now();
+      const idleSince = now.getTime() - deps.idleTimeoutSeconds * 1000;
       const ended: RevocationEvent[] = [];
       for (let start = 0; start < sessionIds.length; start += 1_000) {
         const ids = sessionIds.slice(start, start + 1_000);
         const rows = await db
-          .select({ id: sessions.id, revokedAt: sessions.revokedAt, revokedReason: sessions.revokedReason, expiresAt: sessions.expiresAt })
+          .select({ id: sessions.id, revokedAt: sessions.revokedAt, revokedReason: sessions.revokedReason, expiresAt: sessions.expiresAt, lastActiveAt: sessions.lastActiveAt })
           .from(sessions)
           .where(inArray(sessions.id, ids));
         const found = new Map(rows.map((row) => [row.id, row]));
@@ -199,33 +182,25 @@ export function createSessionService(deps: SessionServiceDeps) {
           const row = found.get(id);
           if (!row) ended.push({ sessionId: id, reason: 'REVOKED', revokedAt: now });
           else if (row.revokedAt) ended.push({ sessionId: id, reason: row.revokedReason ?? 'REVOKED', revokedAt: row.revokedAt });
-          else if (row.expiresAt <= now) ended.push({ sessionId: id, reason: 'EXPIRED', revokedAt: row.expiresAt });
+          else if (row.expiresAt <= now || row.lastActiveAt.getTime() <= idleSince) ended.push({ sessionId: id, reason: 'EXPIRED', revokedAt: now });
         }
       }
       return ended;
     },
-
-    /** Revokes every live session of the user, in one statement. */
-    async revokeAllSessions(userId: string): Promise<number> {
-      return (await revokeWhere(userId, undefined, 'REVOKED')).length;
-    },
   };
 
-  /** Revokes the matching live sessions of one user and publishes them, in one transaction. */
-  async function revokeWhere(userId: string, condition: SQL | undefined, reason: RevocationReason) {
-    const revokedAt = clock.now();
-    const revoked = await db.transaction(async (tx) => {
-      const rows = await tx
-        .update(sessions)
-        .set({ revokedAt, revokedReason: reason })
-        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, revokedAt), condition))
-        .returning({ id: sessions.id });
-      await deps.revocations.publish(tx, rows.map(({ id }) => ({ sessionId: id, reason, revokedAt })));
-      return rows;
-    });
-    for (const { id } of revoked) {
-      logger.info({ event: 'session.revoked', sessionId: id, userId, reason }, 'session revoked');
-    }
-    return revoked;
+  /** Revokes, in the login's transaction, the least recently active sessions beyond the cap. */
+  async function evictBeyondCap(tx: Db, userId: string, newSessionId: string, now: Date): Promise<void> {
+    const keep = deps.maxSessionsPerUser - 1;
+    const evicted = sql`${sessions.id} IN (
+      SELECT ${sessions.id} FROM ${sessions}
+      WHERE ${and(eq(sessions.userId, userId), ne(sessions.id, newSessionId), isLive(now, deps.idleTimeoutSeconds))}
+      ORDER BY ${sessions.lastActiveAt} DESC, ${sessions.createdAt} DESC
+      OFFSET ${keep})`;
+    await revoker.revoke({ where: and(eq(sessions.userId, userId), evicted)!, reason: 'SESSION_LIMIT' }, tx);
   }
+}
+
+function actorOf(caller: Authenticated, origin: RequestOrigin): Actor {
+  return { sessionId: caller.sessionId, origin };
 }

@@ -23,6 +23,11 @@ export interface Database {
    */
   sessionCheckDb: Db;
   driver: 'postgres' | 'pglite';
+  /**
+   * Runs `task` unless another holder of `key` (on any instance) is running one: a session-level
+   * advisory lock on Postgres, a flag on PGlite, which only one process can open. Null when skipped.
+   */
+  tryWithLock<T>(key: number, task: () => Promise<T>): Promise<T | null>;
   /** LISTENs on a channel: on Postgres over a dedicated connection that reconnects by itself. */
   listen(channel: string, events: ListenerEvents): Promise<Listener>;
   close(): Promise<void>;
@@ -68,6 +73,21 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     sessionCheckDb: drizzlePostgres(checkClient, { schema }),
     driver: 'postgres',
     listen: (channel, events) => listenOnPostgres(url, channel, events),
+    async tryWithLock(key, task) {
+      // A session-level lock lives on one connection, so hold one for the whole task.
+      const connection = await client.reserve();
+      try {
+        const [row] = await connection<{ locked: boolean }[]>`SELECT pg_try_advisory_lock(${key}) AS locked`;
+        if (!row?.locked) return null;
+        try {
+          return await task();
+        } finally {
+          await connection`SELECT pg_advisory_unlock(${key})`;
+        }
+      } finally {
+        connection.release();
+      }
+    },
     close: async () => {
       await Promise.all([client.end({ timeout: 5 }), checkClient.end({ timeout: 5 })]);
     },
@@ -75,6 +95,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const heldLocks = new Set<number>();
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
@@ -83,6 +104,15 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     sessionCheckDb: db,
     driver: 'pglite',
     listen: (channel, events) => listenOnPglite(client, channel, events),
+    async tryWithLock(key, task) {
+      if (heldLocks.has(key)) return null;
+      heldLocks.add(key);
+      try {
+        return await task();
+      } finally {
+        heldLocks.delete(key);
+      }
+    },
     close: () => client.close(),
   };
 }

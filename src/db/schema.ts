@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { doublePrecision, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, doublePrecision, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const deviceTypeEnum = pgEnum('device_type', [
   'DESKTOP', 'MOBILE', 'TABLET', 'TV', 'CONSOLE', 'WEARABLE', 'EMBEDDED', 'BOT', 'UNKNOWN',
@@ -8,6 +8,11 @@ export const deviceTypeEnum = pgEnum('device_type', [
 /** Why a session ended. All reasons are declared up front so that later features need no enum migration. */
 export const revocationReasonEnum = pgEnum('revocation_reason', [
   'LOGOUT', 'REVOKED', 'EXPIRED', 'REFRESH_TOKEN_REUSE', 'PASSWORD_CHANGED', 'SESSION_LIMIT',
+]);
+
+export const securityEventTypeEnum = pgEnum('security_event_type', [
+  'SIGNED_UP', 'LOGGED_IN', 'LOGIN_FAILED', 'LOGIN_THROTTLED', 'LOGGED_OUT', 'SESSION_REVOKED', 'SESSION_EXPIRED',
+  'REFRESH_TOKEN_REUSE', 'PASSWORD_CHANGED', 'REAUTHENTICATED', 'SESSION_LIMIT_REACHED',
 ]);
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -42,11 +47,59 @@ export const sessions = pgTable('sessions', {
   expiresAt: timestamptz('expires_at').notNull(),
   revokedAt: timestamptz('revoked_at'),
   revokedReason: revocationReasonEnum('revoked_reason'),
+  /** When this session last proved the password (login, reauthenticate, changePassword): sudo mode. */
+  freshAuthAt: timestamptz('fresh_auth_at'),
 }, (t) => [
   uniqueIndex('sessions_refresh_token_hash_key').on(t.refreshTokenHash),
   // Serves the foreign key and the caller's list of live sessions.
   index('sessions_user_id_active_idx').on(t.userId, t.lastActiveAt).where(sql`${t.revokedAt} IS NULL`),
   index('sessions_user_id_idx').on(t.userId),
+  // The expiry sweep's two conditions, over live rows only.
+  index('sessions_live_expires_at_idx').on(t.expiresAt).where(sql`${t.revokedAt} IS NULL`),
+  index('sessions_live_last_active_at_idx').on(t.lastActiveAt).where(sql`${t.revokedAt} IS NULL`),
+  // Cleanup finds long-ended sessions without reading live ones.
+  index('sessions_ended_revoked_at_idx').on(t.revokedAt).where(sql`${t.revokedAt} IS NOT NULL`),
+]);
+
+/** Refresh tokens rotated away, kept to recognise a replay (reuse) for as long as their session exists. */
+export const rotatedRefreshTokens = pgTable('rotated_refresh_tokens', {
+  /** Hex SHA-256 of the old refresh token. */
+  tokenHash: text('token_hash').primaryKey(),
+  sessionId: uuid('session_id').notNull().references(() => sessions.id, { onDelete: 'cascade' }),
+  rotatedAt: timestamptz('rotated_at').notNull(),
+}, (t) => [index('rotated_refresh_tokens_session_id_idx').on(t.sessionId)]);
+
+/** The account's security activity, written in the transaction of the change it records. */
+export const securityEvents = pgTable('security_events', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** Insertion order: pages are cut on it, so events of the same millisecond keep their order. */
+  seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  type: securityEventTypeEnum('type').notNull(),
+  /** The session the event concerns; no foreign key, as events outlive the sessions cleanup removes. */
+  sessionId: uuid('session_id'),
+  /** The session that caused it, when another one did (which device revoked this one). */
+  actorSessionId: uuid('actor_session_id'),
+  ipAddress: text('ip_address'),
+  deviceName: text('device_name'),
+  userAgent: text('user_agent'),
+  createdAt: timestamptz('created_at').notNull(),
+}, (t) => [
+  index('security_events_user_id_seq_idx').on(t.userId, t.seq),
+  index('security_events_created_at_idx').on(t.createdAt),
+]);
+
+/** One row per failed password check, counted over a window to throttle guessing. */
+export const loginFailures = pgTable('login_failures', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** Hex SHA-256 of the normalized email: enough to count, without keeping typed addresses. */
+  emailHash: text('email_hash').notNull(),
+  ipAddress: text('ip_address').notNull(),
+  createdAt: timestamptz('created_at').notNull(),
+}, (t) => [
+  index('login_failures_email_ip_idx').on(t.emailHash, t.ipAddress, t.createdAt),
+  index('login_failures_ip_idx').on(t.ipAddress, t.createdAt),
+  index('login_failures_created_at_idx').on(t.createdAt),
 ]);
 
 export type UserRow = typeof users.$inferSelect;
@@ -54,3 +107,4 @@ export type SessionRow = typeof sessions.$inferSelect;
 export type NewSessionRow = typeof sessions.$inferInsert;
 export type RevocationReason = (typeof revocationReasonEnum.enumValues)[number];
 export type DeviceType = (typeof deviceTypeEnum.enumValues)[number];
+export type SecurityEventType = (typeof securityEventTypeEnum.enumValues)[number];

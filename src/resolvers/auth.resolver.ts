@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import { describePasswordProblem, normalizeEmail, type SignInOrigin } from '../auth/account-service.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/passwords.js';
-import type { IssuedSession } from '../auth/session-service.js';
-import { callerOf, type Context } from '../context.js';
+import type { IssuedSession } from '../auth/session-shapes.js';
+import { callerOf, requestOriginOf, type Context } from '../context.js';
 import { describeDevice } from '../devices/device-info.js';
 import { BadUserInputError, EmailTakenError, InvalidCredentialsError, UnauthenticatedError } from '../errors.js';
 import { AuthPayload } from '../types/auth-payload.type.js';
@@ -27,9 +27,7 @@ export class AuthResolver {
   @Mutation(() => AuthPayload, { description: 'Signs in, creating a new session every time.' })
   async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: Context): Promise<AuthPayload> {
     const email = requireEmail(input.email);
-    if (input.password.length === 0 || input.password.length > PASSWORD_MAX_LENGTH) {
-      throw new BadUserInputError(`Password must be 1 to ${PASSWORD_MAX_LENGTH} characters.`, ['password']);
-    }
+    requirePasswordShape(input.password, 'password');
     const issued = await context.services.accounts.login(email, input.password, originOf(context, input.device));
     if (!issued) throw new InvalidCredentialsError();
     return toAuthPayload(issued);
@@ -40,7 +38,7 @@ export class AuthResolver {
   })
   async refreshSession(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() context: Context): Promise<AuthPayload> {
     if (refreshToken.length > REFRESH_TOKEN_MAX_LENGTH) throw new UnauthenticatedError('Invalid refresh token.');
-    const issued = await context.services.sessions.refreshSession(refreshToken);
+    const issued = await context.services.sessions.refreshSession(refreshToken, requestOriginOf(context));
     if (!issued) throw new UnauthenticatedError('Invalid refresh token, or the session has ended.');
     return toAuthPayload(issued);
   }
@@ -48,8 +46,42 @@ export class AuthResolver {
   @Authorized()
   @Mutation(() => Boolean, { description: 'Ends the current session.' })
   async logout(@Ctx() context: Context): Promise<boolean> {
+    return context.services.sessions.logout(callerOf(context), requestOriginOf(context));
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, {
+    description: 'Proves the password again, so that this session may end other sessions for the next FRESH_AUTH_SECONDS. Throttled like login.',
+  })
+  async reauthenticate(@Arg('password', () => String) password: string, @Ctx() context: Context): Promise<boolean> {
+    requirePasswordShape(password, 'password');
+    const isValid = await context.services.accounts.reauthenticate(callerOf(context), password, requestOriginOf(context));
+    if (!isValid) throw new InvalidCredentialsError();
+    return true;
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: 'Replaces the password; by default also ends every other session (reason PASSWORD_CHANGED).' })
+  async changePassword(
+    @Arg('currentPassword', () => String) currentPassword: string,
+    @Arg('newPassword', () => String) newPassword: string,
+    @Arg('signOutOtherSessions', () => Boolean, { defaultValue: true }) signOutOtherSessions: boolean,
+    @Ctx() context: Context,
+  ): Promise<boolean> {
+    requirePasswordShape(currentPassword, 'currentPassword');
+    const problem = describePasswordProblem(newPassword);
+    if (problem) throw new BadUserInputError(problem, ['newPassword']);
     const caller = callerOf(context);
-    return context.services.sessions.revokeSession(caller.user.id, caller.sessionId, 'LOGOUT');
+    const isChanged = await context.services.accounts.changePassword(caller, currentPassword, newPassword, signOutOtherSessions, requestOriginOf(context));
+    if (!isChanged) throw new InvalidCredentialsError();
+    return true;
+  }
+}
+
+/** A password to check (not to set): anything from 1 to the maximum length. */
+function requirePasswordShape(password: string, field: string): void {
+  if (password.length === 0 || password.length > PASSWORD_MAX_LENGTH) {
+    throw new BadUserInputError(`Password must be 1 to ${PASSWORD_MAX_LENGTH} characters.`, [field]);
   }
 }
 
@@ -63,7 +95,7 @@ function originOf(context: Context, device: DeviceInfoInput | null | undefined):
   if (context.deviceIdHeader && context.deviceIdHeader.length > DEVICE_ID_MAX_LENGTH) {
     throw new BadUserInputError(`X-Device-Id must be at most ${DEVICE_ID_MAX_LENGTH} characters.`, ['X-Device-Id']);
   }
-  return { device: describeDevice(device, context.userAgent, context.deviceIdHeader), ipAddress: context.ipAddress };
+  return { device: describeDevice(device, context.userAgent, context.deviceIdHeader), ...requestOriginOf(context) };
 }
 
 function toAuthPayload(issued: IssuedSession): AuthPayload {

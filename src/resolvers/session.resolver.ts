@@ -1,6 +1,6 @@
 import { isUUID } from 'class-validator';
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { callerOf, type Context } from '../context.js';
+import { callerOf, requestOriginOf, type Context } from '../context.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { Session, toSession } from '../types/session.type.js';
 
@@ -15,26 +15,27 @@ export class SessionResolver {
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: "Ends one of the caller's own active sessions, the current one included." })
+  @Mutation(() => Boolean, {
+    description: "Ends one of the caller's own active sessions, the current one included. Another session needs a password check within FRESH_AUTH_SECONDS (REAUTHENTICATION_REQUIRED).",
+  })
   async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     const caller = callerOf(context);
     if (!isUUID(id)) throw new BadUserInputError('Session id must be a UUID.', ['id']);
-    const isRevoked = await context.services.sessions.revokeSession(caller.user.id, id, 'REVOKED');
+    const isRevoked = await context.services.sessions.revokeSession(caller, id, requestOriginOf(context));
     // One answer for "no such id", "someone else's" and "already ended", so ids cannot be probed.
     if (!isRevoked) throw new NotFoundError('No active session with this id.');
     return true;
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: 'Ends every other active session of the caller; returns how many.' })
+  @Mutation(() => Int, { description: 'Ends every other active session of the caller; returns how many. Needs a recent password check.' })
   revokeOtherSessions(@Ctx() context: Context): Promise<number> {
-    const caller = callerOf(context);
-    return context.services.sessions.revokeOtherSessions(caller.user.id, caller.sessionId);
+    return context.services.sessions.revokeOtherSessions(callerOf(context), requestOriginOf(context));
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: 'Ends every active session of the caller, the current one included; returns how many.' })
+  @Mutation(() => Int, { description: 'Ends every active session of the caller, the current one included; returns how many. Needs a recent password check.' })
   revokeAllSessions(@Ctx() context: Context): Promise<number> {
-    return context.services.sessions.revokeAllSessions(callerOf(context).user.id);
+    return context.services.sessions.revokeAllSessions(callerOf(context), requestOriginOf(context));
   }
 }

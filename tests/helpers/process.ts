@@ -11,9 +11,9 @@ export interface MainProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs `src/main.ts` as `npm start` would, in its own process, with only the given environment. */
-export function runMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** Runs `src/main.ts` (or another entry point) as `npm start` would, in its own process, with only the given environment. */
+export function runMain(env: Record<string, string>, entry = 'src/main.ts'): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,7 +29,11 @@ export function runMain(env: Record<string, string>): { child: ChildProcess; out
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
   const run = runMain(env);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${run.output()}`)), 30_000);
+    const timer = setTimeout(() => {
+      // A server that did not start must not outlive the test.
+      run.child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${run.output()}`));
+    }, 30_000);
     run.child.stdout!.on('data', () => {
       const started = run.output().split('\n').find((line) => line.includes('"server started"'));
       if (started) {

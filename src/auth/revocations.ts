@@ -1,0 +1,91 @@
+import { and, gt, isNull, type SQL } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { RevocationBus } from '../realtime/revocation-bus.js';
+import type { RequestOrigin, SecurityEvents } from './security-events.js';
+
+/** A session that has neither ended nor run out its lifetime or idle timeout at `now`. */
+export function isLive(now: Date, idleTimeoutSeconds: number): SQL {
+  return and(
+    isNull(sessions.revokedAt),
+    gt(sessions.expiresAt, now),
+    gt(sessions.lastActiveAt, new Date(now.getTime() - idleTimeoutSeconds * 1000)),
+  )!;
+}
+
+/** The security event each way of ending a session is recorded as. */
+const EVENT_OF_REASON: Record<RevocationReason, SecurityEventType> = {
+  LOGOUT: 'LOGGED_OUT',
+  REVOKED: 'SESSION_REVOKED',
+  EXPIRED: 'SESSION_EXPIRED',
+  REFRESH_TOKEN_REUSE: 'REFRESH_TOKEN_REUSE',
+  PASSWORD_CHANGED: 'SESSION_REVOKED',
+  SESSION_LIMIT: 'SESSION_LIMIT_REACHED',
+};
+
+/** Who ended the sessions, when it was a request: its session and where it came from. */
+export interface Actor {
+  sessionId: string;
+  origin: RequestOrigin;
+}
+
+export interface RevokeOptions {
+  /** Which sessions; callers scope it to one user, except the expiry sweep. Only live ones are touched. */
+  where: SQL;
+  reason: RevocationReason;
+  actor?: Actor;
+}
+
+export interface RevokedSession {
+  id: string;
+  userId: string;
+}
+
+export interface RevokerDeps {
+  db: Db;
+  /** Sessions idle this long are over, as if expired. */
+  idleTimeoutSeconds: number;
+  clock: Clock;
+  logger: Logger;
+  bus: Pick<RevocationBus, 'publish'>;
+  events: SecurityEvents;
+}
+
+export type Revoker = ReturnType<typeof createRevoker>;
+
+/**
+ * The one way sessions end: the UPDATE, the push to their sockets and one security event each,
+ * in one transaction, so all three happen or none does.
+ */
+export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSeconds }: RevokerDeps) {
+  async function revokeIn(tx: Db, { where, reason, actor }: RevokeOptions): Promise<RevokedSession[]> {
+    const revokedAt = clock.now();
+    const rows = await tx
+      .update(sessions)
+      .set({ revokedAt, revokedReason: reason })
+      // The sweep ends sessions that are over but not yet marked; everything else ends live ones only.
+      .where(and(where, reason === 'EXPIRED' ? isNull(sessions.revokedAt) : isLive(revokedAt, idleTimeoutSeconds)))
+      .returning({ id: sessions.id, userId: sessions.userId, deviceName: sessions.deviceName });
+    await bus.publish(tx, rows.map(({ id }) => ({ sessionId: id, reason, revokedAt })));
+    await events.record(tx, rows.map((row) => ({
+      userId: row.userId,
+      type: EVENT_OF_REASON[reason],
+      sessionId: row.id,
+      // The actor is named only when it is another session: a logout is its own doing.
+      actorSessionId: actor && actor.sessionId !== row.id ? actor.sessionId : null,
+      deviceName: row.deviceName,
+      origin: actor?.origin,
+    })));
+    for (const row of rows) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason }, 'session revoked');
+    return rows.map(({ id, userId }) => ({ id, userId }));
+  }
+
+  return {
+    /** Revokes in `tx` when given (the caller's transaction), else in a transaction of its own. */
+    revoke(options: RevokeOptions, tx?: Db): Promise<RevokedSession[]> {
+      return tx ? revokeIn(tx, options) : db.transaction((own) => revokeIn(own, options));
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { securityEvents, type SecurityEventType } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+
+/** Where a change came from: the request's address and User-Agent. */
+export interface RequestOrigin {
+  ipAddress: string | null;
+  userAgent?: string | undefined;
+}
+
+export interface SecurityEventInput {
+  userId: string;
+  type: SecurityEventType;
+  sessionId?: string | null;
+  actorSessionId?: string | null;
+  deviceName?: string | null;
+  origin?: RequestOrigin;
+}
+
+export type SecurityEventRow = typeof securityEvents.$inferSelect;
+
+export interface SecurityEventPage {
+  events: SecurityEventRow[];
+  hasNextPage: boolean;
+}
+
+/** Where a page ends: the last event's position in insertion order. */
+export interface EventCursor {
+  seq: number;
+}
+
+const USER_AGENT_MAX_LENGTH = 512;
+
+export type SecurityEvents = ReturnType<typeof createSecurityEvents>;
+
+export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clock; logger: Logger }) {
+  return {
+    /** Stores the events in `tx`, the transaction of the change they record, and logs one line each. */
+    async record(tx: Db, inputs: readonly SecurityEventInput[]): Promise<void> {
+      if (inputs.length === 0) return;
+      const createdAt = clock.now();
+      await tx.insert(securityEvents).values(inputs.map((input) => ({
+        userId: input.userId,
+        type: input.type,
+        sessionId: input.sessionId ?? null,
+        actorSessionId: input.actorSessionId ?? null,
+        deviceName: input.deviceName ?? null,
+        ipAddress: input.origin?.ipAddress ?? null,
+        userAgent: input.origin?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+        createdAt,
+      })));
+      for (const input of inputs) {
+        logger.info(
+          { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, ipAddress: input.origin?.ipAddress },
+          'security event',
+        );
+      }
+    },
+
+    /** The user's events, newest first, `first` of them after the cursor. */
+    async page(userId: string, first: number, after: EventCursor | null): Promise<SecurityEventPage> {
+      const rows = await db
+        .select()
+        .from(securityEvents)
+        .where(and(eq(securityEvents.userId, userId), after ? lt(securityEvents.seq, after.seq) : undefined))
+        .orderBy(desc(securityEvents.seq))
+        .limit(first + 1);
+      return { events: rows.slice(0, first), hasNextPage: rows.length > first };
+    },
+  };
+}
+
+/** Opaque to clients: base64url of a tagged position. */
+export function encodeCursor({ seq }: EventCursor): string {
+  return Buffer.from(`se:${seq}`).toString('base64url');
+}
+
+/** The cursor, or null when the string is not one of ours. */
+export function decodeCursor(cursor: string): EventCursor | null {
+  if (cursor.length > 40) return null;
+  const match = /^se:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return match ? { seq: Number(match[1]) } : null;
+}

@@ -1,0 +1,46 @@
+/** What sessions look like to the rest of the server: the columns a client may see, and the results of the checks. */
+import { sessions, users, type SessionRow } from '../db/schema.js';
+
+/** The columns of a session a client may see: everything but the token hashes and revocation. */
+export const publicSessionColumns = {
+  id: sessions.id,
+  userId: sessions.userId,
+  deviceName: sessions.deviceName,
+  deviceType: sessions.deviceType,
+  os: sessions.os,
+  browser: sessions.browser,
+  deviceId: sessions.deviceId,
+  userAgent: sessions.userAgent,
+  ipAddress: sessions.ipAddress,
+  cpuCores: sessions.cpuCores,
+  ramGb: sessions.ramGb,
+  internetSpeedMbps: sessions.internetSpeedMbps,
+  createdAt: sessions.createdAt,
+  lastActiveAt: sessions.lastActiveAt,
+  expiresAt: sessions.expiresAt,
+};
+
+export const publicUserColumns = { id: users.id, email: users.email, createdAt: users.createdAt };
+
+export type PublicSession = Omit<SessionRow, 'accessTokenHash' | 'refreshTokenHash' | 'revokedAt' | 'revokedReason' | 'freshAuthAt'>;
+export interface PublicUser { id: string; email: string; createdAt: Date }
+
+/** A freshly issued token pair, with the session it belongs to. */
+export interface IssuedSession {
+  user: PublicUser;
+  session: PublicSession;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+}
+
+/** Who made a request, once their access token and session have been checked. */
+export interface Authenticated {
+  user: PublicUser;
+  sessionId: string;
+  /** When this session last proved the password; null if never since it was created. */
+  freshAuthAt: Date | null;
+}
+
+export type AuthFailure = 'malformed' | 'expired' | 'invalid' | 'revoked' | 'rotated';
+export type AuthCheck = { ok: true; auth: Authenticated } | { ok: false; reason: AuthFailure };

@@ -1,0 +1,76 @@
+import { and, eq } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { rotatedRefreshTokens, sessions, users } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import { isLive, type Revoker } from './revocations.js';
+import type { RequestOrigin } from './security-events.js';
+import { publicSessionColumns, publicUserColumns, type IssuedSession } from './session-shapes.js';
+import { generateRefreshToken, hashToken, type AccessTokens } from './tokens.js';
+
+export interface TokenRefreshDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  accessTokens: AccessTokens;
+  revoker: Revoker;
+  idleTimeoutSeconds: number;
+}
+
+/**
+ * Refresh-token rotation with reuse detection (RFC 9700 §4.14): every rotated-away token is
+ * remembered, and presenting one again ends its whole session, since either the client or a
+ * thief holds a copy that should no longer exist.
+ */
+export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, idleTimeoutSeconds }: TokenRefreshDeps) {
+  /** Rotates in one conditional UPDATE: of concurrent calls with one token, at most one matches. */
+  async function rotate(oldHash: string, now: Date): Promise<IssuedSession | null> {
+    const [current] = await db
+      .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt })
+      .from(sessions)
+      // A SHA-256 digest is looked up, not compared by the caller: timing of the index lookup reveals nothing useful.
+      .where(and(eq(sessions.refreshTokenHash, oldHash), isLive(now, idleTimeoutSeconds)));
+    if (!current) return null;
+    const access = await accessTokens.sign(current.userId, current.id, current.expiresAt);
+    const refreshToken = generateRefreshToken();
+    const session = await db.transaction(async (tx) => {
+      const [rotated] = await tx
+        .update(sessions)
+        .set({ accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(refreshToken), lastActiveAt: now })
+        .where(and(eq(sessions.id, current.id), eq(sessions.refreshTokenHash, oldHash), isLive(now, idleTimeoutSeconds)))
+        .returning(publicSessionColumns);
+      if (rotated) await tx.insert(rotatedRefreshTokens).values({ tokenHash: oldHash, sessionId: rotated.id, rotatedAt: now });
+      return rotated;
+    });
+    if (!session) return null;
+    const [user] = await db.select(publicUserColumns).from(users).where(eq(users.id, current.userId));
+    logger.info({ event: 'session.refreshed', sessionId: session.id, userId: current.userId }, 'session refreshed');
+    return { user: user!, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
+  }
+
+  /** When the token was rotated away before, ends its session. */
+  async function revokeOnReuse(oldHash: string, origin: RequestOrigin): Promise<void> {
+    const [reused] = await db
+      .select({ sessionId: sessions.id, userId: sessions.userId })
+      .from(rotatedRefreshTokens)
+      .innerJoin(sessions, eq(sessions.id, rotatedRefreshTokens.sessionId))
+      .where(eq(rotatedRefreshTokens.tokenHash, oldHash));
+    if (!reused) return;
+    logger.warn({ event: 'refresh_token.reused', sessionId: reused.sessionId, userId: reused.userId, ipAddress: origin.ipAddress }, 'rotated-away refresh token presented');
+    await revoker.revoke({
+      where: and(eq(sessions.userId, reused.userId), eq(sessions.id, reused.sessionId))!,
+      reason: 'REFRESH_TOKEN_REUSE',
+      actor: { sessionId: reused.sessionId, origin },
+    });
+  }
+
+  return {
+    /** A new token pair of the same session, or null: unknown token, ended session, or reuse (which ends it). */
+    async refreshSession(refreshToken: string, origin: RequestOrigin): Promise<IssuedSession | null> {
+      const oldHash = hashToken(refreshToken);
+      const issued = await rotate(oldHash, clock.now());
+      if (!issued) await revokeOnReuse(oldHash, origin);
+      return issued;
+    },
+  };
+}

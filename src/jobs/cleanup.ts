@@ -1,0 +1,63 @@
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
+import { and, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Clock } from '../clock.js';
+import type { Database, Db } from '../db/client.js';
+import { loginFailures, securityEvents, sessions } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+
+const BATCH_SIZE = 5_000;
+// Any fixed number, other than the migration lock's.
+const CLEANUP_LOCK_KEY = 7_340_112_002;
+const DAY_MS = 24 * 3600 * 1000;
+
+export interface CleanupDeps {
+  database: Pick<Database, 'db' | 'tryWithLock'>;
+  clock: Clock;
+  logger: Logger;
+  sessionRetentionDays: number;
+  securityEventRetentionDays: number;
+  loginFailureWindowSeconds: number;
+}
+
+export interface CleanupResult {
+  sessions: number;
+  securityEvents: number;
+  loginFailures: number;
+}
+
+/**
+ * Deletes sessions that ended more than the retention ago (their rotated refresh tokens go with
+ * them), old security events, and login failures that no longer count. At most 5,000 rows per
+ * statement, yielding between batches, on one instance at a time. Null when another was running.
+ */
+export async function runCleanup({ database, clock, logger, ...retention }: CleanupDeps): Promise<CleanupResult | null> {
+  const result = await database.tryWithLock(CLEANUP_LOCK_KEY, async () => {
+    const now = clock.now().getTime();
+    const sessionsBefore = new Date(now - retention.sessionRetentionDays * DAY_MS);
+    const startedAt = Date.now();
+    const removed: CleanupResult = {
+      // Both arms are served by partial indexes, so live sessions are never read.
+      sessions: await deleteInBatches(database.db, sessions, sessions.id, or(
+        and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, sessionsBefore)),
+        and(isNull(sessions.revokedAt), lt(sessions.expiresAt, sessionsBefore)),
+      )!),
+      securityEvents: await deleteInBatches(database.db, securityEvents, securityEvents.id, lt(securityEvents.createdAt, new Date(now - retention.securityEventRetentionDays * DAY_MS))),
+      loginFailures: await deleteInBatches(database.db, loginFailures, loginFailures.id, lt(loginFailures.createdAt, new Date(now - retention.loginFailureWindowSeconds * 1000))),
+    };
+    logger.info({ event: 'cleanup.done', removed, durationMs: Date.now() - startedAt }, 'cleanup removed old rows');
+    return removed;
+  });
+  if (!result) logger.info({ event: 'cleanup.skipped' }, 'cleanup already running on another instance');
+  return result;
+}
+
+async function deleteInBatches(db: Db, table: PgTable, id: PgColumn, condition: SQL): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.delete(table).where(sql`${id} IN (SELECT ${id} FROM ${table} WHERE ${condition} LIMIT ${BATCH_SIZE})`).returning({ id });
+    total += deleted.length;
+    if (deleted.length < BATCH_SIZE) return total;
+    await yieldToRequests();
+  }
+}

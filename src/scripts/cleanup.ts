@@ -1,0 +1,23 @@
+// `npm run cleanup`: one run of the cleanup job against the configured database, then exit.
+import { systemClock } from '../clock.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { DatabaseUnreachableError, openDatabaseWhenReachable } from '../db/connect.js';
+import { runCleanup } from '../jobs/cleanup.js';
+import { createLogger } from '../logger.js';
+import { cleanupSettings } from '../services.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config);
+  const database = await openDatabaseWhenReachable({ url: config.databaseUrl, dataDir: config.dataDir }, logger, config.databaseConnectTimeoutSeconds);
+  try {
+    await runCleanup({ database, clock: systemClock, logger, ...cleanupSettings(config) });
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError || error instanceof DatabaseUnreachableError ? error.message : error);
+  process.exit(1);
+});

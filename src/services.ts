@@ -1,0 +1,63 @@
+import { createAccountService } from './auth/account-service.js';
+import { createLoginThrottle } from './auth/login-throttle.js';
+import { createRevoker, type Revoker } from './auth/revocations.js';
+import { createSecurityEvents } from './auth/security-events.js';
+import { createSessionService } from './auth/session-service.js';
+import { createAccessTokens } from './auth/tokens.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Services } from './context.js';
+import type { Database } from './db/client.js';
+import { runCleanup } from './jobs/cleanup.js';
+import { sweepExpiredSessions } from './jobs/expiry-sweep.js';
+import { every, type ScheduledJob } from './jobs/schedule.js';
+import type { Logger } from './logger.js';
+import type { RevocationBus } from './realtime/revocation-bus.js';
+
+export interface ServicesDeps {
+  config: Config;
+  database: Pick<Database, 'db' | 'sessionCheckDb'>;
+  bus: Pick<RevocationBus, 'publish'>;
+  logger: Logger;
+  authSecret: string;
+  clock: Clock;
+}
+
+/** Builds every service from the settings, each given what it needs and nothing more. */
+export function createServices({ config, database: { db, sessionCheckDb }, bus, logger, authSecret, clock }: ServicesDeps): Services & { revoker: Revoker } {
+  const accessTokens = createAccessTokens({ secret: authSecret, ttlSeconds: config.accessTokenTtlSeconds, clock });
+  const events = createSecurityEvents({ db, clock, logger });
+  const revoker = createRevoker({ db, clock, logger, bus, events, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
+  const sessions = createSessionService({
+    db, sessionCheckDb, clock, logger, accessTokens, revoker, events,
+    sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+    idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
+    lastActiveWriteIntervalSeconds: config.lastActiveWriteIntervalSeconds,
+    freshAuthSeconds: config.freshAuthSeconds,
+    maxSessionsPerUser: config.maxSessionsPerUser,
+  });
+  const throttle = createLoginThrottle({
+    db, clock,
+    limits: { perEmailAndIp: config.loginMaxFailuresPerEmailIp, perIp: config.loginMaxFailuresPerIp, windowSeconds: config.loginFailureWindowSeconds },
+  });
+  const accounts = createAccountService({ db, clock, logger, sessions, throttle, events, revoker });
+  return { accounts, sessions, events, revoker };
+}
+
+/** The background jobs of a running server: the expiry sweep and the cleanup. */
+export function startJobs(
+  { config, database, revoker, clock, logger }: { config: Config; database: Pick<Database, 'db' | 'tryWithLock'>; revoker: Revoker; clock: Clock; logger: Logger },
+): ScheduledJob[] {
+  return [
+    every(config.expirySweepSeconds, 'expiry-sweep', () => sweepExpiredSessions({ revoker, clock, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds }), logger),
+    every(config.cleanupIntervalSeconds, 'cleanup', () => runCleanup({ database, clock, logger, ...cleanupSettings(config) }), logger),
+  ];
+}
+
+export function cleanupSettings(config: Config) {
+  return {
+    sessionRetentionDays: config.sessionRetentionDays,
+    securityEventRetentionDays: config.securityEventRetentionDays,
+    loginFailureWindowSeconds: config.loginFailureWindowSeconds,
+  };
+}

@@ -1,0 +1,58 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { securityEventTypeEnum, type SecurityEventType as SecurityEventTypeValue } from '../db/schema.js';
+
+export const SecurityEventType = Object.fromEntries(securityEventTypeEnum.enumValues.map((value) => [value, value])) as {
+  [K in SecurityEventTypeValue]: K;
+};
+registerEnumType(SecurityEventType, { name: 'SecurityEventType', description: 'What happened to the account or one of its sessions.' });
+
+@ObjectType({ description: 'One entry of the account\'s security activity.', simpleResolvers: true })
+export class SecurityEvent {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => SecurityEventType)
+  type!: SecurityEventTypeValue;
+
+  @Field(() => ID, { nullable: true, description: 'The session it concerns.' })
+  sessionId!: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The session that did it (which device revoked this one), when another one did.' })
+  actorSessionId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  deviceName!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where the request that caused it came from.' })
+  ipAddress!: string | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
+  endCursor!: string | null;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class SecurityEventEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => SecurityEvent)
+  node!: SecurityEvent;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class SecurityEventConnection {
+  @Field(() => [SecurityEventEdge])
+  edges!: SecurityEventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}

@@ -1,0 +1,82 @@
+// The cleanup removes exactly the rows past their retention, in batches, and `npm run cleanup` runs it once.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCleanup } from '../src/jobs/cleanup.js';
+import { createLogger } from '../src/logger.js';
+import { queryRows } from './helpers/db.js';
+import { gql, signUpUser } from './helpers/graphql.js';
+import { runMain } from './helpers/process.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const RETENTION = { sessionRetentionDays: 30, securityEventRetentionDays: 365, loginFailureWindowSeconds: 900 };
+
+describe('cleanup', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer(); });
+  afterAll(async () => { await server.close(); });
+
+  /** Inserts `count` sessions of the user with the given timestamps, expressed as days before now. */
+  async function insertSessions(userId: string, count: number, { revokedDaysAgo, expiresDaysAgo }: { revokedDaysAgo: number | null; expiresDaysAgo: number }) {
+    const now = server.clock.now().toISOString();
+    await server.database.db.execute(sql`
+      INSERT INTO sessions (user_id, access_token_hash, refresh_token_hash, device_name, device_type, created_at, last_active_at, expires_at, revoked_at, revoked_reason)
+      SELECT ${userId}::uuid, 'a', md5(random()::text || n), 'Old device', 'UNKNOWN',
+        ${now}::timestamptz - interval '400 days', ${now}::timestamptz - interval '400 days',
+        ${now}::timestamptz - ${expiresDaysAgo} * interval '1 day',
+        CASE WHEN ${revokedDaysAgo}::int IS NULL THEN NULL ELSE ${now}::timestamptz - ${revokedDaysAgo}::int * interval '1 day' END,
+        CASE WHEN ${revokedDaysAgo}::int IS NULL THEN NULL ELSE 'REVOKED'::revocation_reason END
+      FROM generate_series(1, ${count}) AS n`);
+  }
+
+  const count = async (query: ReturnType<typeof sql>) => (await queryRows<{ n: number | string }>(server.database, query)).map((row) => Number(row.n))[0];
+
+  it('removes exactly the sessions, events and failures past retention, more than one batch of them, and keeps the rest', async () => {
+    const user = await signUpUser(server);
+    const uid = user.user.id;
+    await insertSessions(uid, 12_000, { revokedDaysAgo: 31, expiresDaysAgo: -1 });
+    await insertSessions(uid, 3, { revokedDaysAgo: null, expiresDaysAgo: 31 });
+    await insertSessions(uid, 4, { revokedDaysAgo: 29, expiresDaysAgo: -1 });
+    await insertSessions(uid, 5, { revokedDaysAgo: null, expiresDaysAgo: 29 });
+    const now = server.clock.now().toISOString();
+    await server.database.db.execute(sql`
+      INSERT INTO security_events (user_id, type, created_at)
+      SELECT ${uid}::uuid, 'LOGIN_FAILED', ${now}::timestamptz - (CASE WHEN n <= 7 THEN 366 ELSE 364 END) * interval '1 day' FROM generate_series(1, 10) AS n`);
+    await server.database.db.execute(sql`
+      INSERT INTO login_failures (email_hash, ip_address, created_at)
+      SELECT md5(n::text), '203.0.113.1', ${now}::timestamptz - (CASE WHEN n <= 2 THEN 901 ELSE 10 END) * interval '1 second' FROM generate_series(1, 5) AS n`);
+
+    const removed = await runCleanup({ database: server.database, clock: server.clock, logger: createLogger({ logLevel: 'silent' }), ...RETENTION });
+    expect(removed).toEqual({ sessions: 12_003, securityEvents: 7, loginFailures: 2 });
+    // What is left: the sign-up's live session, the recent ended ones, the recent events and failures.
+    expect(await count(sql`SELECT count(*) AS n FROM sessions WHERE user_id = ${uid}`)).toBe(1 + 4 + 5);
+    expect(await count(sql`SELECT count(*) AS n FROM security_events WHERE user_id = ${uid}`)).toBe(1 + 3);
+    expect(await count(sql`SELECT count(*) AS n FROM login_failures`)).toBe(3);
+    expect((await gql(server, '{ me { id } }', { token: user.accessToken })).status).toBe(200);
+  });
+
+  it('runs on one holder of the lock at a time', async () => {
+    const logger = createLogger({ logLevel: 'silent' });
+    let release!: () => void;
+    const held = server.database.tryWithLock(7_340_112_002, () => new Promise<void>((resolve) => { release = resolve; }));
+    expect(await runCleanup({ database: server.database, clock: server.clock, logger, ...RETENTION })).toBeNull();
+    release();
+    await held;
+    expect(await runCleanup({ database: server.database, clock: server.clock, logger, ...RETENTION })).not.toBeNull();
+  });
+});
+
+describe('npm run cleanup', () => {
+  let dataDir: string;
+  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'sessions-cleanup-')); });
+  afterAll(async () => { await rm(dataDir, { recursive: true, force: true }); });
+
+  it('runs the cleanup once and exits 0', async () => {
+    const run = runMain({ DATA_DIR: dataDir, AUTH_SECRET: randomUUID() + randomUUID() }, 'src/scripts/cleanup.ts');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain('"cleanup removed old rows"');
+  });
+});

@@ -1,0 +1,149 @@
+// Refresh-token reuse, idle and absolute timeouts, and the per-user session cap.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH_FIELDS, gql, loginUser, signUpUser, type AuthPayload } from './helpers/graphql.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { connectSocket, SESSION_REVOKED, settle, waitFor, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
+
+const REFRESH = `mutation($token: String!) { refreshSession(refreshToken: $token) { ${AUTH_FIELDS} } }`;
+const EVENTS = '{ mySecurityEvents(first: 100) { edges { node { type sessionId actorSessionId } } } }';
+
+type EventNode = { type: string; sessionId: string | null; actorSessionId: string | null };
+async function eventsOf(server: TestServer, token: string): Promise<EventNode[]> {
+  const result = await gql<{ mySecurityEvents: { edges: Array<{ node: EventNode }> } }>(server, EVENTS, { token });
+  return result.data!.mySecurityEvents.edges.map((edge) => edge.node);
+}
+
+async function subscribed(server: TestServer, token: string, sockets: SocketClient[]) {
+  const socket = connectSocket(server.url, token);
+  sockets.push(socket);
+  await socket.acknowledged;
+  const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
+  await settle();
+  return { socket, events };
+}
+
+describe('refresh-token reuse', () => {
+  let server: TestServer;
+  const sockets: SocketClient[] = [];
+  beforeAll(async () => { server = await startTestServer(); });
+  afterEach(async () => { await Promise.all(sockets.splice(0).map((socket) => socket.dispose())); });
+  afterAll(async () => { await server.close(); });
+
+  it('lets exactly one of 20 parallel refreshes with one token win, and treats the others as reuse', async () => {
+    const user = await signUpUser(server);
+    const results = await Promise.all(Array.from({ length: 20 }, () => gql<{ refreshSession: AuthPayload }>(server, REFRESH, { variables: { token: user.refreshToken } })));
+    const winners = results.filter((result) => result.data?.refreshSession);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((result) => result.code === 'UNAUTHENTICATED')).toHaveLength(19);
+    // The losers presented a token that had been rotated away: the session is over, winner's pair included.
+    const next = winners[0]!.data!.refreshSession;
+    expect((await gql(server, '{ me { id } }', { token: next.accessToken })).status).toBe(401);
+    expect((await gql(server, REFRESH, { variables: { token: next.refreshToken } })).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('revokes the session when a rotated-away token is replayed, and pushes REFRESH_TOKEN_REUSE', async () => {
+    const user = await signUpUser(server);
+    const watcher = await loginUser(server, user.user.email);
+    const { socket, events } = await subscribed(server, user.accessToken, sockets);
+    const rotated = (await gql<{ refreshSession: AuthPayload }>(server, REFRESH, { variables: { token: user.refreshToken } })).data!.refreshSession;
+
+    const replay = await gql(server, REFRESH, { variables: { token: user.refreshToken } });
+    expect(replay.status).toBe(401);
+    expect(replay.code).toBe('UNAUTHENTICATED');
+    expect((await within(events.first, 3_000, 'push')).sessionRevoked).toMatchObject({ sessionId: user.session.id, reason: 'REFRESH_TOKEN_REUSE' });
+    expect((await within(socket.closed, 3_000, 'close')).code).toBe(4401);
+    expect((await gql(server, '{ me { id } }', { token: rotated.accessToken })).status).toBe(401);
+    // A refresh token of a revoked session never revives it.
+    expect((await gql(server, REFRESH, { variables: { token: rotated.refreshToken } })).code).toBe('UNAUTHENTICATED');
+
+    const recorded = (await eventsOf(server, watcher.accessToken)).filter((event) => event.type === 'REFRESH_TOKEN_REUSE');
+    expect(recorded).toEqual([{ type: 'REFRESH_TOKEN_REUSE', sessionId: user.session.id, actorSessionId: null }]);
+  });
+});
+
+describe('idle and absolute timeouts', () => {
+  let server: TestServer;
+  const sockets: SocketClient[] = [];
+  beforeAll(async () => {
+    server = await startTestServer({
+      SESSION_IDLE_TIMEOUT_SECONDS: '20', LAST_ACTIVE_WRITE_INTERVAL_SECONDS: '5', SESSION_MAX_AGE_SECONDS: '60', EXPIRY_SWEEP_SECONDS: '1',
+    });
+  });
+  afterEach(async () => { await Promise.all(sockets.splice(0).map((socket) => socket.dispose())); });
+  afterAll(async () => { await server.close(); });
+
+  const me = (token: string) => gql(server, '{ me { id } }', { token });
+
+  it('ends an idle session: rejected, unlisted, pushed EXPIRED, recorded once', async () => {
+    const idle = await signUpUser(server);
+    const active = await loginUser(server, idle.user.email);
+    const { socket, events } = await subscribed(server, idle.accessToken, sockets);
+
+    server.clock.advance(12);
+    expect((await me(active.accessToken)).status).toBe(200);
+    await waitFor(async () => {
+      const listed = await gql<{ mySessions: Array<{ lastActiveAt: string }> }>(server, '{ mySessions { lastActiveAt } }', { token: active.accessToken });
+      return listed.data!.mySessions[0]!.lastActiveAt === server.clock.now().toISOString();
+    }, 'activity to be written');
+    server.clock.advance(12);
+
+    expect((await me(idle.accessToken)).status).toBe(401);
+    expect((await gql(server, REFRESH, { variables: { token: idle.refreshToken } })).code).toBe('UNAUTHENTICATED');
+    const listed = await gql(server, '{ mySessions { id } }', { token: active.accessToken });
+    expect(listed.data!.mySessions).toEqual([{ id: active.session.id }]);
+    expect((await within(events.first, 5_000, 'sweep push')).sessionRevoked).toMatchObject({ sessionId: idle.session.id, reason: 'EXPIRED' });
+    expect((await within(socket.closed, 3_000, 'close')).code).toBe(4401);
+
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const expired = (await eventsOf(server, active.accessToken)).filter((event) => event.type === 'SESSION_EXPIRED');
+    expect(expired).toEqual([{ type: 'SESSION_EXPIRED', sessionId: idle.session.id, actorSessionId: null }]);
+  });
+
+  it('ends a session at its absolute lifetime, however active, and refreshing does not extend it', async () => {
+    const user = await signUpUser(server);
+    let tokens = { accessToken: user.accessToken, refreshToken: user.refreshToken };
+    for (let elapsed = 0; elapsed < 54; elapsed += 6) {
+      server.clock.advance(6);
+      tokens = (await gql<{ refreshSession: AuthPayload }>(server, REFRESH, { variables: { token: tokens.refreshToken } })).data!.refreshSession;
+    }
+    expect((await me(tokens.accessToken)).status).toBe(200);
+    server.clock.advance(7);
+    expect((await me(tokens.accessToken)).status).toBe(401);
+    expect((await gql(server, REFRESH, { variables: { token: tokens.refreshToken } })).code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('session cap', () => {
+  let server: TestServer;
+  const sockets: SocketClient[] = [];
+  beforeAll(async () => { server = await startTestServer({ MAX_SESSIONS_PER_USER: '3' }); });
+  afterAll(async () => {
+    await Promise.all(sockets.splice(0).map((socket) => socket.dispose()));
+    await server.close();
+  });
+
+  it('ends the least recently active session on a login beyond the cap, and pushes SESSION_LIMIT', async () => {
+    const first = await signUpUser(server);
+    server.clock.advance(61);
+    const second = await loginUser(server, first.user.email);
+    // Subscribed now: opening a socket later would count as activity of the second session.
+    const { events } = await subscribed(server, second.accessToken, sockets);
+    server.clock.advance(61);
+    const third = await loginUser(server, first.user.email);
+    server.clock.advance(61);
+    // The first session is used again, so the second is now the least recently active.
+    await gql(server, '{ me { id } }', { token: first.accessToken });
+    await waitFor(async () => {
+      const listed = await gql<{ mySessions: Array<{ id: string }> }>(server, '{ mySessions { id } }', { token: third.accessToken });
+      return listed.data!.mySessions[1]?.id === first.session.id;
+    }, 'activity to be written');
+
+    const fourth = await loginUser(server, first.user.email);
+    expect((await within(events.first, 3_000, 'push')).sessionRevoked).toMatchObject({ sessionId: second.session.id, reason: 'SESSION_LIMIT' });
+    const listed = await gql<{ mySessions: Array<{ id: string }> }>(server, '{ mySessions { id } }', { token: fourth.accessToken });
+    expect(listed.data!.mySessions.map((session) => session.id).sort()).toEqual([first.session.id, third.session.id, fourth.session.id].sort());
+    expect((await eventsOf(server, fourth.accessToken)).filter((event) => event.type === 'SESSION_LIMIT_REACHED')).toEqual([
+      { type: 'SESSION_LIMIT_REACHED', sessionId: second.session.id, actorSessionId: null },
+    ]);
+  });
+});
