@@ -1,9 +1,8 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { securityEventTypeEnum, type SecurityEventType as SecurityEventTypeValue } from '../db/schema.js';
+import { enumOf } from './enum-of.js';
 
-export const SecurityEventType = Object.fromEntries(securityEventTypeEnum.enumValues.map((value) => [value, value])) as {
-  [K in SecurityEventTypeValue]: K;
-};
+export const SecurityEventType = enumOf(securityEventTypeEnum.enumValues);
 registerEnumType(SecurityEventType, { name: 'SecurityEventType', description: 'What happened to the account or one of its sessions.' });
 
 @ObjectType({ description: 'One entry of the account\'s security activity.', simpleResolvers: true })

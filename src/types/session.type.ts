@@ -1,9 +1,8 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { deviceTypeEnum, type DeviceType as DeviceTypeValue } from '../db/schema.js';
+import { enumOf } from './enum-of.js';
 
-export const DeviceType = Object.fromEntries(deviceTypeEnum.enumValues.map((value) => [value, value])) as {
-  [K in DeviceTypeValue]: K;
-};
+export const DeviceType = enumOf(deviceTypeEnum.enumValues);
 registerEnumType(DeviceType, { name: 'DeviceType', description: 'The kind of device a session was signed in from.' });
 
 @ObjectType({ description: 'One signed-in device: a session and what is known of the device that holds it.', simpleResolvers: true })
