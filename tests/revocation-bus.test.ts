@@ -32,4 +32,16 @@ describe('the Postgres NOTIFY revocation bus', () => {
     expect(heard).toEqual(committed);
     await bus.close();
   });
+
+  it('carries a revocation of hundreds of sessions across several notifications, every session once', async () => {
+    const bus = createNotifyRevocationBus(server.database, createLogger({ logLevel: 'silent' }));
+    const heard: RevocationEvent[] = [];
+    await bus.subscribe({ revoked: (event) => heard.push(event), resync: () => {} });
+    const revokedAt = new Date();
+    const events = Array.from({ length: 400 }, (): RevocationEvent => ({ sessionId: randomUUID(), reason: 'REVOKED', revokedAt }));
+    await server.database.db.transaction((tx) => bus.publish(tx, events));
+    await waitFor(() => heard.length >= events.length, 'every event');
+    expect(heard).toEqual(events);
+    await bus.close();
+  });
 });
