@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { securityEvents, type SecurityEventType } from '../db/schema.js';
@@ -40,17 +40,22 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
     /** Stores the events in `tx`, the transaction of the change they record, and logs one line each. */
     async record(tx: Db, inputs: readonly SecurityEventInput[]): Promise<void> {
       if (inputs.length === 0) return;
-      const createdAt = clock.now();
-      await tx.insert(securityEvents).values(inputs.map((input) => ({
-        userId: input.userId,
+      const rows = inputs.map((input) => ({
+        user_id: input.userId,
         type: input.type,
-        sessionId: input.sessionId ?? null,
-        actorSessionId: input.actorSessionId ?? null,
-        deviceName: input.deviceName ?? null,
-        ipAddress: input.origin?.ipAddress ?? null,
-        userAgent: input.origin?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
-        createdAt,
-      })));
+        session_id: input.sessionId ?? null,
+        actor_session_id: input.actorSessionId ?? null,
+        device_name: input.deviceName ?? null,
+        ip_address: input.origin?.ipAddress ?? null,
+        user_agent: input.origin?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+      }));
+      // One JSON parameter rather than nine per row: a revocation of 1,000 sessions records
+      // 1,000 events, and binding 9,000 parameters cost more than the rest of its transaction.
+      await tx.execute(sql`
+        INSERT INTO ${securityEvents} (user_id, type, session_id, actor_session_id, device_name, ip_address, user_agent, created_at)
+        SELECT user_id, type, session_id, actor_session_id, device_name, ip_address, user_agent, ${clock.now().toISOString()}::timestamptz
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(
+          user_id uuid, type security_event_type, session_id uuid, actor_session_id uuid, device_name text, ip_address text, user_agent text)`);
       for (const input of inputs) {
         logger.info(
           { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, ipAddress: input.origin?.ipAddress },
