@@ -53,6 +53,10 @@ export interface Config {
   wsMaxMessageBytes: number;
   /** Most operations running at once on one WebSocket. @default 100 */
   wsMaxSubscriptions: number;
+  /** `off` disables geolocation. @default 'on' */
+  geoip: 'on' | 'off';
+  /** An MMDB file to use instead of the bundled DB-IP City Lite (e.g. GeoLite2-City). */
+  geoipDatabase: string | undefined;
   /** pino log level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -98,6 +102,8 @@ const envSchema = z.object({
   WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
   WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
   WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+  GEOIP: z.enum(['on', 'off']).default('on'),
+  GEOIP_DATABASE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -151,6 +157,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wsConnectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
     wsMaxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
     wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
+    geoip: e.GEOIP,
+    geoipDatabase: e.GEOIP_DATABASE,
     logLevel: e.LOG_LEVEL,
   };
 }

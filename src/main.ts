@@ -1,6 +1,7 @@
 import { resolveAuthSecret } from './auth/secret.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DatabaseUnreachableError, openDatabaseWhenReachable } from './db/connect.js';
+import { GeolocationError, openGeolocator } from './devices/geolocation.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 
@@ -11,8 +12,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const { secret, source } = await resolveAuthSecret(config);
   if (source === 'generated') logger.warn({ dataDir: config.dataDir }, 'no AUTH_SECRET set: generated one and stored it in the data directory');
+  const geolocator = await openGeolocator(config.geoip, config.geoipDatabase);
   const database = await openDatabaseWhenReachable({ url: config.databaseUrl, dataDir: config.dataDir }, logger, config.databaseConnectTimeoutSeconds);
-  const server = await startServer({ config, database, logger, authSecret: secret });
+  const server = await startServer({ config, database, logger, authSecret: secret, geolocator });
   logger.info(
     { port: config.port, url: server.url, driver: database.driver, dataDir: database.driver === 'pglite' ? config.dataDir : undefined },
     'server started',
@@ -38,6 +40,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // Configuration and database mistakes get one plain line; anything else its stack.
-  console.error(error instanceof ConfigError || error instanceof DatabaseUnreachableError ? error.message : error);
+  console.error(error instanceof ConfigError || error instanceof DatabaseUnreachableError || error instanceof GeolocationError ? error.message : error);
   process.exit(1);
 });

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createContextBuilder, type Context } from './context.js';
 import type { Database } from './db/client.js';
+import type { Geolocator } from './devices/geolocation.js';
 import { createClientIpResolver } from './devices/client-ip.js';
 import { BadRequestError, ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
@@ -31,6 +32,7 @@ export interface ServerDeps {
   authSecret: string;
   /** @default the system clock */
   clock?: Clock;
+  geolocator: Geolocator;
 }
 
 export interface RunningServer {
@@ -45,9 +47,9 @@ export interface RunningServer {
 }
 
 /** Wires HTTP, WebSocket, Apollo and the services together and starts listening. */
-export async function startServer({ config, database, logger, authSecret, clock = systemClock }: ServerDeps): Promise<RunningServer> {
+export async function startServer({ config, database, logger, authSecret, clock = systemClock, geolocator }: ServerDeps): Promise<RunningServer> {
   const bus = createNotifyRevocationBus(database, logger);
-  const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock });
+  const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator });
   const { sessions } = services;
   const contexts = createContextBuilder({
     services,

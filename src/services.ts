@@ -8,6 +8,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
 import type { Database } from './db/client.js';
+import type { Geolocator } from './devices/geolocation.js';
 import { runCleanup } from './jobs/cleanup.js';
 import { sweepExpiredSessions } from './jobs/expiry-sweep.js';
 import { every, type ScheduledJob } from './jobs/schedule.js';
@@ -21,10 +22,11 @@ export interface ServicesDeps {
   logger: Logger;
   authSecret: string;
   clock: Clock;
+  geolocator: Geolocator;
 }
 
 /** Builds every service from the settings, each given what it needs and nothing more. */
-export function createServices({ config, database: { db, sessionCheckDb }, bus, logger, authSecret, clock }: ServicesDeps): Services & { revoker: Revoker } {
+export function createServices({ config, database: { db, sessionCheckDb }, bus, logger, authSecret, clock, geolocator }: ServicesDeps): Services & { revoker: Revoker } {
   const accessTokens = createAccessTokens({ secret: authSecret, ttlSeconds: config.accessTokenTtlSeconds, clock });
   const events = createSecurityEvents({ db, clock, logger });
   const revoker = createRevoker({ db, clock, logger, bus, events, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
@@ -35,6 +37,7 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
     lastActiveWriteIntervalSeconds: config.lastActiveWriteIntervalSeconds,
     freshAuthSeconds: config.freshAuthSeconds,
     maxSessionsPerUser: config.maxSessionsPerUser,
+    geolocator,
   });
   const throttle = createLoginThrottle({
     db, clock,

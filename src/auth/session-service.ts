@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { sessions, users } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
+import type { Geolocator, Location } from '../devices/geolocation.js';
 import { ReauthenticationRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RevocationEvent } from '../realtime/revocation-bus.js';
@@ -27,6 +28,7 @@ export interface SessionServiceDeps {
   lastActiveWriteIntervalSeconds: number;
   freshAuthSeconds: number;
   maxSessionsPerUser: number;
+  geolocator: Geolocator;
 }
 
 /** How a session is created: sign-up's first session, or a login. */
@@ -92,7 +94,7 @@ export function createSessionService(deps: SessionServiceDeps) {
           .insert(sessions)
           .values({
             id, userId: user.id, accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(refreshToken),
-            ...device, ipAddress: origin.ipAddress, createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
+            ...device, ipAddress: origin.ipAddress, ...locationColumns(deps.geolocator.locate(origin.ipAddress)), createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
           })
           .returning(publicSessionColumns);
         await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin }]);
@@ -199,6 +201,10 @@ export function createSessionService(deps: SessionServiceDeps) {
       OFFSET ${keep})`;
     await revoker.revoke({ where: and(eq(sessions.userId, userId), evicted)!, reason: 'SESSION_LIMIT' }, tx);
   }
+}
+
+function locationColumns(location: Location | null) {
+  return { locationCity: location?.city ?? null, locationRegion: location?.region ?? null, locationCountryCode: location?.countryCode ?? null };
 }
 
 function actorOf(caller: Authenticated, origin: RequestOrigin): Actor {

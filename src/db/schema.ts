@@ -39,6 +39,10 @@ export const sessions = pgTable('sessions', {
   deviceId: text('device_id'),
   userAgent: text('user_agent'),
   ipAddress: text('ip_address'),
+  /** Where `ip_address` was at sign-in, from the geolocation database. */
+  locationCity: text('location_city'),
+  locationRegion: text('location_region'),
+  locationCountryCode: text('location_country_code'),
   cpuCores: integer('cpu_cores'),
   ramGb: doublePrecision('ram_gb'),
   internetSpeedMbps: doublePrecision('internet_speed_mbps'),

@@ -1,9 +1,25 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { deviceTypeEnum, type DeviceType as DeviceTypeValue } from '../db/schema.js';
+import { countryName, GEOIP_ATTRIBUTION } from '../devices/geolocation.js';
 import { enumOf } from './enum-of.js';
 
 export const DeviceType = enumOf(deviceTypeEnum.enumValues);
 registerEnumType(DeviceType, { name: 'DeviceType', description: 'The kind of device a session was signed in from.' });
+
+@ObjectType({ description: 'Where an address is, as far as the geolocation database knows.', simpleResolvers: true })
+export class Location {
+  @Field(() => String, { nullable: true })
+  city!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'State, province or region.' })
+  region!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The English name of the country.' })
+  country!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2.' })
+  countryCode!: string | null;
+}
 
 @ObjectType({ description: 'One signed-in device: a session and what is known of the device that holds it.', simpleResolvers: true })
 export class Session {
@@ -33,6 +49,12 @@ export class Session {
   @Field(() => String, { nullable: true, description: 'The address the session signed in from, taken by the server, never from input.' })
   ipAddress!: string | null;
 
+  @Field(() => Location, {
+    nullable: true,
+    description: `Where ipAddress was at sign-in; null for private, loopback or unlisted addresses. ${GEOIP_ATTRIBUTION}.`,
+  })
+  location!: Location | null;
+
   @Field(() => Int, { nullable: true })
   cpuCores!: number | null;
 
@@ -55,7 +77,17 @@ export class Session {
   isCurrent!: boolean;
 }
 
+/** A stored session as its columns come: the location in three of them. */
+export type SessionRow = Omit<Session, 'isCurrent' | 'location'> & {
+  locationCity: string | null;
+  locationRegion: string | null;
+  locationCountryCode: string | null;
+};
+
 /** Shapes a stored session for a client, marking whether it is the caller's own. */
-export function toSession(row: Omit<Session, 'isCurrent'>, currentSessionId: string): Session {
-  return Object.assign(new Session(), row, { isCurrent: row.id === currentSessionId });
+export function toSession({ locationCity, locationRegion, locationCountryCode, ...row }: SessionRow, currentSessionId: string): Session {
+  const location = locationCity || locationCountryCode
+    ? Object.assign(new Location(), { city: locationCity, region: locationRegion, country: countryName(locationCountryCode), countryCode: locationCountryCode })
+    : null;
+  return Object.assign(new Session(), row, { location, isCurrent: row.id === currentSessionId });
 }

@@ -1,0 +1,3 @@
+ALTER TABLE "sessions" ADD COLUMN "location_city" text;--> statement-breakpoint
+ALTER TABLE "sessions" ADD COLUMN "location_region" text;--> statement-breakpoint
+ALTER TABLE "sessions" ADD COLUMN "location_country_code" text;
