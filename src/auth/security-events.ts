@@ -17,6 +17,7 @@ export interface SecurityEventInput {
   actorSessionId?: string | null;
   deviceName?: string | null;
   origin?: RequestOrigin;
+  isNewDevice?: boolean;
 }
 
 export type SecurityEventRow = typeof securityEvents.$inferSelect;
@@ -48,14 +49,16 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
         device_name: input.deviceName ?? null,
         ip_address: input.origin?.ipAddress ?? null,
         user_agent: input.origin?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
+        is_new_device: input.isNewDevice ?? null,
       }));
       // One JSON parameter rather than nine per row: a revocation of 1,000 sessions records
       // 1,000 events, and binding 9,000 parameters cost more than the rest of its transaction.
       await tx.execute(sql`
-        INSERT INTO ${securityEvents} (user_id, type, session_id, actor_session_id, device_name, ip_address, user_agent, created_at)
-        SELECT user_id, type, session_id, actor_session_id, device_name, ip_address, user_agent, ${clock.now().toISOString()}::timestamptz
+        INSERT INTO ${securityEvents} (user_id, type, session_id, actor_session_id, device_name, ip_address, user_agent, is_new_device, created_at)
+        SELECT user_id, type, session_id, actor_session_id, device_name, ip_address, user_agent, is_new_device, ${clock.now().toISOString()}::timestamptz
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(
-          user_id uuid, type security_event_type, session_id uuid, actor_session_id uuid, device_name text, ip_address text, user_agent text)`);
+          user_id uuid, type security_event_type, session_id uuid, actor_session_id uuid, device_name text, ip_address text, user_agent text,
+          is_new_device boolean)`);
       for (const input of inputs) {
         logger.info(
           { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, ipAddress: input.origin?.ipAddress },

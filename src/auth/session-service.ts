@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { sessions, users } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Geolocator, Location } from '../devices/geolocation.js';
+import { isKnownDevice } from '../devices/new-device.js';
 import { ReauthenticationRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RevocationEvent } from '../realtime/revocation-bus.js';
@@ -89,21 +90,23 @@ export function createSessionService(deps: SessionServiceDeps) {
       const expiresAt = new Date(now.getTime() + deps.sessionMaxAgeSeconds * 1000);
       const access = await accessTokens.sign(user.id, id, expiresAt);
       const refreshToken = generateRefreshToken();
+      const location = deps.geolocator.locate(origin.ipAddress);
       const create = async (tx: Db) => {
+        const isNewDevice = !(await isKnownDevice(tx, user.id, device, location?.countryCode ?? null));
         const [session] = await tx
           .insert(sessions)
           .values({
             id, userId: user.id, accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(refreshToken),
-            ...device, ipAddress: origin.ipAddress, ...locationColumns(deps.geolocator.locate(origin.ipAddress)), createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
+            ...device, ipAddress: origin.ipAddress, ...locationColumns(location), createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
           })
           .returning(publicSessionColumns);
-        await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin }]);
+        await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice }]);
         await evictBeyondCap(tx, user.id, id, now);
-        return session!;
+        return { session: session!, isNewDevice };
       };
-      const session = tx ? await create(tx) : await db.transaction(create);
-      logger.info({ event: 'session.created', sessionId: id, userId: user.id, deviceName: device.deviceName, ipAddress: origin.ipAddress }, 'session created');
-      return { user, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
+      const { session, isNewDevice } = tx ? await create(tx) : await db.transaction(create);
+      logger.info({ event: 'session.created', sessionId: id, userId: user.id, deviceName: device.deviceName, ipAddress: origin.ipAddress, isNewDevice }, 'session created');
+      return { user, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice };
     },
 
     /**

@@ -35,6 +35,8 @@ export interface IssuedSession {
   accessToken: string;
   accessTokenExpiresAt: Date;
   refreshToken: string;
+  /** Whether the user had never signed in from this device; false for a refresh. */
+  isNewDevice: boolean;
 }
 
 /** Who made a request, once their access token and session have been checked. */

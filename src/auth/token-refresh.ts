@@ -45,7 +45,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
     if (!session) return null;
     const [user] = await db.select(publicUserColumns).from(users).where(eq(users.id, current.userId));
     logger.info({ event: 'session.refreshed', sessionId: session.id, userId: current.userId }, 'session refreshed');
-    return { user: user!, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
+    return { user: user!, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice: false };
   }
 
   /** When the token was rotated away before, ends its session. */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, doublePrecision, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const deviceTypeEnum = pgEnum('device_type', [
   'DESKTOP', 'MOBILE', 'TABLET', 'TV', 'CONSOLE', 'WEARABLE', 'EMBEDDED', 'BOT', 'UNKNOWN',
@@ -87,6 +87,8 @@ export const securityEvents = pgTable('security_events', {
   ipAddress: text('ip_address'),
   deviceName: text('device_name'),
   userAgent: text('user_agent'),
+  /** On LOGGED_IN and SIGNED_UP: whether the user had never signed in from this device. */
+  isNewDevice: boolean('is_new_device'),
   createdAt: timestamptz('created_at').notNull(),
 }, (t) => [
   index('security_events_user_id_seq_idx').on(t.userId, t.seq),

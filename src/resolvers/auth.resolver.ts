@@ -105,5 +105,6 @@ function toAuthPayload(issued: IssuedSession): AuthPayload {
     accessTokenExpiresAt: issued.accessTokenExpiresAt,
     user: issued.user,
     session: toSession(issued.session, issued.session.id),
+    isNewDevice: issued.isNewDevice,
   });
 }

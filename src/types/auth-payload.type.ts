@@ -18,4 +18,9 @@ export class AuthPayload {
 
   @Field(() => Session)
   session!: Session;
+
+  @Field(() => Boolean, {
+    description: 'True when the user had never signed in from this device: the same deviceId, or without one the same browser, OS and country. False for refreshSession.',
+  })
+  isNewDevice!: boolean;
 }

@@ -1,0 +1,24 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { sessions } from '../db/schema.js';
+import type { DeviceDetails } from './device-info.js';
+
+/** "Chrome 124" → "Chrome": a browser update is not a new device. */
+const VERSION_SUFFIX = /\s+[\d.]+$/;
+
+/**
+ * Whether the user has had a session (live or ended, as long as it is kept) on this device
+ * before: the same `deviceId` when the client gives one; otherwise the same browser, OS and
+ * country.
+ */
+export async function isKnownDevice(tx: Db, userId: string, device: DeviceDetails, countryCode: string | null): Promise<boolean> {
+  const sameDevice = device.deviceId
+    ? eq(sessions.deviceId, device.deviceId)
+    : and(
+      sql`regexp_replace(${sessions.browser}, '\\s+[0-9.]+$', '') IS NOT DISTINCT FROM ${device.browser?.replace(VERSION_SUFFIX, '') ?? null}`,
+      sql`${sessions.os} IS NOT DISTINCT FROM ${device.os}`,
+      sql`${sessions.locationCountryCode} IS NOT DISTINCT FROM ${countryCode}`,
+    );
+  const [known] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.userId, userId), sameDevice)).limit(1);
+  return known !== undefined;
+}
