@@ -18,7 +18,7 @@ import type { RevocationBus } from './realtime/revocation-bus.js';
 export interface ServicesDeps {
   config: Config;
   database: Pick<Database, 'db' | 'sessionCheckDb'>;
-  bus: Pick<RevocationBus, 'publish'>;
+  bus: Pick<RevocationBus, 'publish' | 'publishCreated'>;
   logger: Logger;
   authSecret: string;
   clock: Clock;
@@ -38,6 +38,7 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
     freshAuthSeconds: config.freshAuthSeconds,
     maxSessionsPerUser: config.maxSessionsPerUser,
     geolocator,
+    sessionEvents: bus,
   });
   const throttle = createLoginThrottle({
     db, clock,

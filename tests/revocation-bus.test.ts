@@ -14,7 +14,7 @@ describe('the Postgres NOTIFY revocation bus', () => {
   it('delivers what committed, and nothing of what rolled back', async () => {
     const bus = createNotifyRevocationBus(server.database, createLogger({ logLevel: 'silent' }));
     const heard: RevocationEvent[] = [];
-    await bus.subscribe({ revoked: (event) => heard.push(event), resync: () => {} });
+    await bus.subscribe({ revoked: (event) => heard.push(event), created: () => {}, resync: () => {} });
     const event = (reason: RevocationEvent['reason']): RevocationEvent => ({ sessionId: randomUUID(), reason, revokedAt: new Date() });
     const rolledBack = event('REVOKED');
     const committed = [event('LOGOUT'), event('REVOKED')];
@@ -36,7 +36,7 @@ describe('the Postgres NOTIFY revocation bus', () => {
   it('carries a revocation of hundreds of sessions across several notifications, every session once', async () => {
     const bus = createNotifyRevocationBus(server.database, createLogger({ logLevel: 'silent' }));
     const heard: RevocationEvent[] = [];
-    await bus.subscribe({ revoked: (event) => heard.push(event), resync: () => {} });
+    await bus.subscribe({ revoked: (event) => heard.push(event), created: () => {}, resync: () => {} });
     const revokedAt = new Date();
     const events = Array.from({ length: 400 }, (): RevocationEvent => ({ sessionId: randomUUID(), reason: 'REVOKED', revokedAt }));
     await server.database.db.transaction((tx) => bus.publish(tx, events));

@@ -68,7 +68,7 @@ export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSecon
       // The sweep ends sessions that are over but not yet marked; everything else ends live ones only.
       .where(and(where, reason === 'EXPIRED' ? isNull(sessions.revokedAt) : isLive(revokedAt, idleTimeoutSeconds)))
       .returning({ id: sessions.id, userId: sessions.userId, deviceName: sessions.deviceName });
-    await bus.publish(tx, rows.map(({ id }) => ({ sessionId: id, reason, revokedAt })));
+    await bus.publish(tx, rows.map(({ id, userId }) => ({ sessionId: id, userId, reason, revokedAt })));
     await events.record(tx, rows.map((row) => ({
       userId: row.userId,
       type: EVENT_OF_REASON[reason],

@@ -8,7 +8,7 @@ import type { Geolocator, Location } from '../devices/geolocation.js';
 import { isKnownDevice } from '../devices/new-device.js';
 import { ReauthenticationRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RevocationEvent } from '../realtime/revocation-bus.js';
+import type { RevocationBus, RevocationEvent } from '../realtime/revocation-bus.js';
 import { isLive, type Actor, type Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import { publicSessionColumns, publicUserColumns, type AuthCheck, type Authenticated, type IssuedSession, type PublicSession, type PublicUser } from './session-shapes.js';
@@ -30,6 +30,8 @@ export interface SessionServiceDeps {
   freshAuthSeconds: number;
   maxSessionsPerUser: number;
   geolocator: Geolocator;
+  /** Told of every new session inside its transaction, for the user's other devices. */
+  sessionEvents: Pick<RevocationBus, 'publishCreated'>;
 }
 
 /** How a session is created: sign-up's first session, or a login. */
@@ -101,6 +103,7 @@ export function createSessionService(deps: SessionServiceDeps) {
           })
           .returning(publicSessionColumns);
         await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice }]);
+        await deps.sessionEvents.publishCreated(tx, { sessionId: id, userId: user.id, isNewDevice });
         await evictBeyondCap(tx, user.id, id, now);
         return { session: session!, isNewDevice };
       };
@@ -135,6 +138,11 @@ export function createSessionService(deps: SessionServiceDeps) {
         .from(sessions)
         .where(and(eq(sessions.userId, userId), isLive(clock.now(), deps.idleTimeoutSeconds)))
         .orderBy(desc(sql`${sessions.id} = ${currentSessionId}`), desc(sessions.lastActiveAt), desc(sessions.createdAt));
+    },
+
+    /** These sessions of the user, ended or not; the user scopes the query. */
+    sessionsOf(userId: string, sessionIds: readonly string[]): Promise<PublicSession[]> {
+      return db.select(publicSessionColumns).from(sessions).where(and(eq(sessions.userId, userId), inArray(sessions.id, [...sessionIds])));
     },
 
     /** Ends the caller's own current session. */

@@ -1,10 +1,19 @@
 import QuickLRU from 'quick-lru';
 import type { Logger } from '../logger.js';
+import type { PublicSession } from '../auth/session-shapes.js';
+import { EventQueue } from './event-queue.js';
 import type { RevocationEvent } from './revocation-bus.js';
 import { RevocationStream } from './revocation-stream.js';
 
 /** graphql-ws's code for "not authorised": its client treats it as final and does not retry. */
 export const UNAUTHORIZED_CLOSE_CODE = 4401;
+
+/** One change to a user's sessions, as `mySessionsChanged` tells it. */
+export interface SessionChange {
+  type: 'CREATED' | 'REVOKED';
+  session: PublicSession;
+  isNewDevice: boolean;
+}
 
 /** The socket side of a connection: only what revocation needs. */
 export interface ClosableSocket {
@@ -16,6 +25,7 @@ export class LiveConnection {
   /** Set once the session is revoked: no operation may run on this connection any more. */
   revokedBy: RevocationEvent | undefined;
   private readonly streams = new Set<RevocationStream>();
+  private readonly changeStreams = new Set<EventQueue<SessionChange>>();
 
   constructor(
     readonly sessionId: string,
@@ -30,6 +40,22 @@ export class LiveConnection {
     void stream.delivered.then(() => this.streams.delete(stream));
     if (this.revokedBy) stream.push(this.revokedBy);
     return stream;
+  }
+
+  /** A `mySessionsChanged` subscription: every change to the user's sessions. */
+  openChangeStream(): EventQueue<SessionChange> {
+    const stream: EventQueue<SessionChange> = new EventQueue(() => this.changeStreams.delete(stream));
+    this.changeStreams.add(stream);
+    return stream;
+  }
+
+  get wantsChanges(): boolean {
+    return this.changeStreams.size > 0 && !this.revokedBy;
+  }
+
+  pushChange(change: SessionChange): void {
+    if (this.revokedBy) return;
+    for (const stream of this.changeStreams) stream.push(change);
   }
 
   /** Tells every subscription, waits (at most `deliveryTimeoutMs`) for the events to be written, then closes. */
@@ -65,6 +91,7 @@ export interface LiveConnectionsOptions {
  */
 export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000 }: LiveConnectionsOptions) {
   const bySession = new Map<string, Set<LiveConnection>>();
+  const byUser = new Map<string, Set<LiveConnection>>();
   // A revocation can arrive between a connection's session check and its registration; this
   // remembers recent ones long enough to catch that connection when it registers.
   const recentlyRevoked = new QuickLRU<string, RevocationEvent>({ maxSize: 100_000, maxAge: 60_000 });
@@ -78,16 +105,19 @@ export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000 }: Liv
         connection.close('Session revoked');
         return false;
       }
-      const set = bySession.get(connection.sessionId) ?? new Set();
-      set.add(connection);
-      bySession.set(connection.sessionId, set);
+      addTo(bySession, connection.sessionId, connection);
+      addTo(byUser, connection.userId, connection);
       return true;
     },
 
     remove(connection: LiveConnection): void {
-      const set = bySession.get(connection.sessionId);
-      if (!set?.delete(connection)) return;
-      if (set.size === 0) bySession.delete(connection.sessionId);
+      removeFrom(bySession, connection.sessionId, connection);
+      removeFrom(byUser, connection.userId, connection);
+    },
+
+    /** The user's connections here that listen to `mySessionsChanged`. */
+    listeningToChanges(userId: string): LiveConnection[] {
+      return [...(byUser.get(userId) ?? [])].filter((connection) => connection.wantsChanges);
     },
 
     /** Delivers a revocation to the session's connections on this instance, then closes them. */
@@ -114,3 +144,15 @@ export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000 }: Liv
 }
 
 export type LiveConnections = ReturnType<typeof createLiveConnections>;
+
+function addTo(index: Map<string, Set<LiveConnection>>, key: string, connection: LiveConnection): void {
+  const set = index.get(key) ?? new Set();
+  set.add(connection);
+  index.set(key, set);
+}
+
+function removeFrom(index: Map<string, Set<LiveConnection>>, key: string, connection: LiveConnection): void {
+  const set = index.get(key);
+  if (!set?.delete(connection)) return;
+  if (set.size === 0) index.delete(key);
+}

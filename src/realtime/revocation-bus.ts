@@ -7,12 +7,22 @@ import type { Logger } from '../logger.js';
 /** One session that has just ended, as every instance hears of it. */
 export interface RevocationEvent {
   sessionId: string;
+  /** Whose session it was; absent when only a re-check found it ended. */
+  userId?: string;
   reason: RevocationReason;
   revokedAt: Date;
 }
 
+/** A session that has just been created, for the user's other devices (`mySessionsChanged`). */
+export interface SessionCreatedEvent {
+  sessionId: string;
+  userId: string;
+  isNewDevice: boolean;
+}
+
 export interface RevocationHandlers {
   revoked(event: RevocationEvent): void;
+  created(event: SessionCreatedEvent): void;
   /** Events may have been missed (a dropped connection): re-check every session held. */
   resync(): void;
 }
@@ -27,6 +37,8 @@ export interface RevocationBus {
    * commits, and never if it rolls back.
    */
   publish(tx: Db, events: readonly RevocationEvent[]): Promise<void>;
+  /** Like `publish`, for a session created in `tx`. */
+  publishCreated(tx: Db, event: SessionCreatedEvent): Promise<void>;
   /** Starts delivering every instance's revocations, this one's included. */
   subscribe(handlers: RevocationHandlers): Promise<void>;
   close(): Promise<void>;
@@ -46,16 +58,20 @@ export function createNotifyRevocationBus(database: Pick<Database, 'listen'>, lo
       if (events.length === 0) return;
       // One statement for any number of sessions, up to 150 of them per notification: far fewer
       // notifications to deliver and parse in a fan-out, and each far below NOTIFY's 8000 bytes.
-      const payloads = toPayloads(events);
-      await tx.execute(sql`SELECT pg_notify(${REVOCATION_CHANNEL}, payload) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS payload`);
+      await notify(tx, toPayloads(events));
+    },
+
+    async publishCreated(tx, event) {
+      await notify(tx, [JSON.stringify({ kind: 'created', ...event })]);
     },
 
     async subscribe(handlers) {
       listener = await database.listen(REVOCATION_CHANNEL, {
         notification: (payload) => {
-          const events = fromPayload(payload);
-          if (events) for (const event of events) handlers.revoked(event);
-          else logger.error({ channel: REVOCATION_CHANNEL }, 'ignored a malformed revocation notification');
+          const message = fromPayload(payload);
+          if (message?.kind === 'revoked') for (const event of message.events) handlers.revoked(event);
+          else if (message?.kind === 'created') handlers.created(message.event);
+          else logger.error({ channel: REVOCATION_CHANNEL }, 'ignored a malformed session notification');
         },
         connectionLost: () => logger.warn('revocation listener lost its database connection; reconnecting'),
         connectFailed: (error, retryInMs) =>
@@ -73,14 +89,18 @@ export function createNotifyRevocationBus(database: Pick<Database, 'listen'>, lo
   };
 }
 
+function notify(tx: Db, payloads: string[]): Promise<unknown> {
+  return tx.execute(sql`SELECT pg_notify(${REVOCATION_CHANNEL}, payload) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS payload`);
+}
+
 const SESSIONS_PER_NOTIFICATION = 150;
 
-/** `{ reason, revokedAt, sessionIds }` per run of events that share a reason and a time. */
+/** `{ kind, userId, reason, revokedAt, sessionIds }` per run of events that share all but the session. */
 function toPayloads(events: readonly RevocationEvent[]): string[] {
-  const groups = new Map<string, { reason: RevocationReason; revokedAt: string; sessionIds: string[] }>();
-  for (const { sessionId, reason, revokedAt } of events) {
-    const key = `${reason}|${revokedAt.toISOString()}`;
-    const group = groups.get(key) ?? { reason, revokedAt: revokedAt.toISOString(), sessionIds: [] };
+  const groups = new Map<string, { kind: 'revoked'; userId?: string; reason: RevocationReason; revokedAt: string; sessionIds: string[] }>();
+  for (const { sessionId, userId, reason, revokedAt } of events) {
+    const key = `${userId}|${reason}|${revokedAt.toISOString()}`;
+    const group = groups.get(key) ?? { kind: 'revoked' as const, userId, reason, revokedAt: revokedAt.toISOString(), sessionIds: [] };
     group.sessionIds.push(sessionId);
     groups.set(key, group);
   }
@@ -93,14 +113,21 @@ function toPayloads(events: readonly RevocationEvent[]): string[] {
   });
 }
 
-function fromPayload(payload: string): RevocationEvent[] | null {
+type Message = { kind: 'revoked'; events: RevocationEvent[] } | { kind: 'created'; event: SessionCreatedEvent };
+
+function fromPayload(payload: string): Message | null {
   try {
-    const { sessionIds, reason, revokedAt } = JSON.parse(payload) as Record<string, unknown>;
-    if (!Array.isArray(sessionIds) || !sessionIds.every((id) => typeof id === 'string') || typeof revokedAt !== 'string') return null;
-    if (!revocationReasonEnum.enumValues.includes(reason as RevocationReason)) return null;
+    const { kind, sessionIds, sessionId, userId, reason, revokedAt, isNewDevice } = JSON.parse(payload) as Record<string, unknown>;
+    if (kind === 'created') {
+      if (typeof sessionId !== 'string' || typeof userId !== 'string' || typeof isNewDevice !== 'boolean') return null;
+      return { kind, event: { sessionId, userId, isNewDevice } };
+    }
+    if (kind !== 'revoked' || !Array.isArray(sessionIds) || !sessionIds.every((id) => typeof id === 'string') || typeof revokedAt !== 'string') return null;
+    if (!revocationReasonEnum.enumValues.includes(reason as RevocationReason) || (userId !== undefined && typeof userId !== 'string')) return null;
     const date = new Date(revokedAt);
     if (Number.isNaN(date.getTime())) return null;
-    return (sessionIds as string[]).map((sessionId) => ({ sessionId, reason: reason as RevocationReason, revokedAt: date }));
+    const events = (sessionIds as string[]).map((id) => ({ sessionId: id, userId: userId as string | undefined, reason: reason as RevocationReason, revokedAt: date }));
+    return { kind, events };
   } catch {
     return null;
   }

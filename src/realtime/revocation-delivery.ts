@@ -1,6 +1,6 @@
 import type { SessionService } from '../auth/session-service.js';
 import type { Logger } from '../logger.js';
-import type { LiveConnections } from './live-connections.js';
+import type { LiveConnections, SessionChange } from './live-connections.js';
 import type { RevocationBus } from './revocation-bus.js';
 
 const RESYNC_RETRY_MS = 1_000;
@@ -8,17 +8,45 @@ const RESYNC_RETRY_MS = 1_000;
 export interface RevocationDeliveryDeps {
   bus: RevocationBus;
   connections: LiveConnections;
-  sessions: Pick<SessionService, 'findEnded'>;
+  sessions: Pick<SessionService, 'findEnded' | 'sessionsOf'>;
   logger: Logger;
 }
 
 /**
- * Hands every revocation heard on the bus to this instance's sockets. When the bus may have
- * missed some, every session that holds a socket here is re-checked in the database, until a
+ * Hands every revocation heard on the bus to this instance's sockets, and every change to a
+ * user's sessions to that user's `mySessionsChanged` subscribers. When the bus may have missed
+ * revocations, every session that holds a socket here is re-checked in the database, until a
  * check succeeds: no revocation is ever lost to a dropped connection.
  */
 export async function deliverRevocations({ bus, connections, sessions, logger }: RevocationDeliveryDeps): Promise<void> {
   let retryTimer: NodeJS.Timeout | undefined;
+  // Changes heard in one turn of the event loop, by user and type: one query per user for a
+  // revocation of many sessions.
+  const pending = new Map<string, { userId: string; type: SessionChange['type']; isNewDevice: boolean; sessionIds: string[] }>();
+
+  function queueChange(userId: string, type: SessionChange['type'], sessionId: string, isNewDevice: boolean): void {
+    if (connections.listeningToChanges(userId).length === 0) return;
+    const key = `${userId}|${type}|${isNewDevice}`;
+    if (pending.size === 0) setImmediate(() => void flushChanges());
+    const batch = pending.get(key) ?? { userId, type, isNewDevice, sessionIds: [] };
+    batch.sessionIds.push(sessionId);
+    pending.set(key, batch);
+  }
+
+  async function flushChanges(): Promise<void> {
+    const batches = [...pending.values()];
+    pending.clear();
+    await Promise.all(batches.map(async ({ userId, type, isNewDevice, sessionIds }) => {
+      try {
+        const changed = await sessions.sessionsOf(userId, sessionIds);
+        for (const connection of connections.listeningToChanges(userId)) {
+          for (const session of changed) connection.pushChange({ type, session, isNewDevice });
+        }
+      } catch (error) {
+        logger.error({ err: error, userId }, 'could not deliver a change of sessions');
+      }
+    }));
+  }
 
   async function resync(): Promise<void> {
     clearTimeout(retryTimer);
@@ -34,7 +62,11 @@ export async function deliverRevocations({ bus, connections, sessions, logger }:
   }
 
   await bus.subscribe({
-    revoked: (event) => void connections.revoke(event),
+    revoked: (event) => {
+      void connections.revoke(event);
+      if (event.userId) queueChange(event.userId, 'REVOKED', event.sessionId, false);
+    },
+    created: (event) => queueChange(event.userId, 'CREATED', event.sessionId, event.isNewDevice),
     resync: () => void resync(),
   });
 }

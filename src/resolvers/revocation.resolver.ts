@@ -1,8 +1,10 @@
-import { Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { callerOf, type Context } from '../context.js';
 import { BadRequestError } from '../errors.js';
+import type { SessionChange } from '../realtime/live-connections.js';
 import type { RevocationEvent } from '../realtime/revocation-bus.js';
-import { SessionRevokedEvent } from '../types/session-revoked-event.type.js';
+import { SessionRevokedEvent, SessionsChangedEvent } from '../types/session-revoked-event.type.js';
+import { toSession } from '../types/session.type.js';
 
 @Resolver()
 export class RevocationResolver {
@@ -18,5 +20,19 @@ export class RevocationResolver {
   })
   sessionRevoked(@Root() event: RevocationEvent): SessionRevokedEvent {
     return event;
+  }
+
+  @Subscription(() => SessionsChangedEvent, {
+    description:
+      "Every session of the caller's account created or ended, from any instance: a device list that updates itself, and new sign-in alerts. " +
+      'Over WebSocket only; never another user\'s sessions.',
+    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => {
+      callerOf(context);
+      if (!context.connection) throw new BadRequestError('Subscriptions are served over WebSocket only.');
+      return context.connection.openChangeStream();
+    },
+  })
+  mySessionsChanged(@Root() change: SessionChange, @Ctx() context: Context): SessionsChangedEvent {
+    return { type: change.type, session: toSession(change.session, callerOf(context).sessionId), isNewDevice: change.isNewDevice };
   }
 }

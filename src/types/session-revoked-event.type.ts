@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { revocationReasonEnum, type RevocationReason as RevocationReasonValue } from '../db/schema.js';
 import { enumOf } from './enum-of.js';
+import { Session } from './session.type.js';
 
 export const RevocationReason = enumOf(revocationReasonEnum.enumValues);
 registerEnumType(RevocationReason, { name: 'RevocationReason', description: 'Why a session ended.' });
@@ -15,4 +16,19 @@ export class SessionRevokedEvent {
 
   @Field(() => Date)
   revokedAt!: Date;
+}
+
+export const SessionChangeType = { CREATED: 'CREATED', REVOKED: 'REVOKED' } as const;
+registerEnumType(SessionChangeType, { name: 'SessionChangeType', description: 'What happened to one of the user\'s sessions.' });
+
+@ObjectType({ description: "One of the user's sessions was created or ended: update the device list, or alert of a new sign-in.", simpleResolvers: true })
+export class SessionsChangedEvent {
+  @Field(() => SessionChangeType)
+  type!: keyof typeof SessionChangeType;
+
+  @Field(() => Session, { description: 'The session as it is now; isCurrent is relative to the subscriber.' })
+  session!: Session;
+
+  @Field(() => Boolean, { description: 'For CREATED: whether the user had never signed in from that device.' })
+  isNewDevice!: boolean;
 }

@@ -1,0 +1,75 @@
+// mySessionsChanged: every device of a user hears of the user's new and ended sessions, and nobody else does.
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { gql, loginUser, signUpUser } from './helpers/graphql.js';
+import { startMain, type MainProcess } from './helpers/process.js';
+import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
+import { connectSocket, settle, stillPending, within, type SocketClient } from './helpers/ws.js';
+
+const CHANGES = 'subscription { mySessionsChanged { type isNewDevice session { id deviceName isCurrent location { countryCode } } } }';
+type Change = { mySessionsChanged: { type: string; isNewDevice: boolean; session: { id: string; deviceName: string; isCurrent: boolean } } };
+
+async function listen(url: string, token: string, sockets: SocketClient[]) {
+  const socket = connectSocket(url, token);
+  sockets.push(socket);
+  await socket.acknowledged;
+  const changes = socket.subscribe<Change>(CHANGES);
+  await settle();
+  return changes;
+}
+
+describe('mySessionsChanged', () => {
+  let server: TestServer;
+  const sockets: SocketClient[] = [];
+  beforeAll(async () => { server = await startTestServer(); });
+  afterEach(async () => { await Promise.all(sockets.splice(0).map((socket) => socket.dispose())); });
+  afterAll(async () => { await server.close(); });
+
+  it('tells the other devices of a new sign-in, then of its end', async () => {
+    const laptop = await signUpUser(server, { device: { deviceId: 'laptop' } });
+    const changes = await listen(server.url, laptop.accessToken, sockets);
+
+    const phone = await loginUser(server, laptop.user.email, { device: { deviceId: 'phone', deviceName: "Ada's phone" } });
+    const created = (await within(changes.first, 3_000, 'CREATED')).mySessionsChanged;
+    expect(created).toEqual({ type: 'CREATED', isNewDevice: true, session: { id: phone.session.id, deviceName: "Ada's phone", isCurrent: false, location: null } });
+
+    await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(changes.values.map((value) => [value.mySessionsChanged.type, value.mySessionsChanged.session.id])).toEqual([
+      ['CREATED', phone.session.id],
+      ['REVOKED', phone.session.id],
+    ]);
+  });
+
+  it("never tells one user of another user's sessions", async () => {
+    const ada = await signUpUser(server);
+    const changes = await listen(server.url, ada.accessToken, sockets);
+    const grace = await signUpUser(server);
+    await loginUser(server, grace.user.email);
+    await gql(server, 'mutation { logout }', { token: grace.accessToken });
+    expect(await stillPending(changes.first, 500)).toBe(true);
+  });
+});
+
+describe.runIf(testDriver === 'postgres')('mySessionsChanged across instances', () => {
+  const authSecret = randomBytes(32).toString('hex');
+  let first: TestServer;
+  let second: MainProcess;
+  const sockets: SocketClient[] = [];
+  beforeAll(async () => {
+    first = await startTestServer({ AUTH_SECRET: authSecret });
+    second = await startMain({ DATABASE_URL: first.databaseUrl!, AUTH_SECRET: authSecret });
+  });
+  afterAll(async () => {
+    await Promise.all(sockets.splice(0).map((socket) => socket.dispose()));
+    await second?.stop();
+    await first?.close();
+  });
+
+  it('reaches a subscriber on the other instance', async () => {
+    const laptop = await signUpUser(first);
+    const changes = await listen(second.url, laptop.accessToken, sockets);
+    const phone = await loginUser(first, laptop.user.email);
+    expect((await within(changes.first, 3_000, 'CREATED across instances')).mySessionsChanged).toMatchObject({ type: 'CREATED', session: { id: phone.session.id } });
+  });
+});
