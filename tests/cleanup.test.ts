@@ -61,7 +61,14 @@ describe('cleanup', () => {
   it('runs on one holder of the lock at a time', async () => {
     const logger = createLogger({ logLevel: 'silent' });
     let release!: () => void;
-    const held = server.database.tryWithLock(7_340_112_002, () => new Promise<void>((resolve) => { release = resolve; }));
+    let acquired!: () => void;
+    const isAcquired = new Promise<void>((resolve) => { acquired = resolve; });
+    const held = server.database.tryWithLock(7_340_112_002, () => new Promise<void>((resolve) => {
+      release = resolve;
+      acquired();
+    }));
+    // The lock is taken on a connection of its own, asynchronously: wait until it is held.
+    await isAcquired;
     expect(await runCleanup({ database: server.database, clock: server.clock, logger, ...RETENTION })).toBeNull();
     release();
     await held;
