@@ -3,6 +3,7 @@ import type { AccountService } from './auth/account-service.js';
 import type { RequestOrigin, SecurityEvents } from './auth/security-events.js';
 import type { SessionService } from './auth/session-service.js';
 import type { AuthFailure, Authenticated } from './auth/session-shapes.js';
+import { readClientHints, type ClientHints } from './devices/client-hints.js';
 import type { ClientIpResolver } from './devices/client-ip.js';
 import { UnauthenticatedError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -26,6 +27,8 @@ export interface Context {
   ipAddress: string | null;
   userAgent: string | undefined;
   deviceIdHeader: string | undefined;
+  /** User-Agent Client Hints, when the client sent any. */
+  clientHints: ClientHints | null;
   services: Services;
   logger: Logger;
   /** The WebSocket connection an operation came over; absent over HTTP. */
@@ -50,6 +53,7 @@ export function createContextBuilder({ services, clientIp, logger }: ContextDeps
     ipAddress: clientIp(request),
     userAgent: request.headers['user-agent'],
     deviceIdHeader: firstHeader(request.headers['x-device-id']),
+    clientHints: readClientHints(request.headers),
     services,
     logger,
   });

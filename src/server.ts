@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { createContextBuilder, type Context } from './context.js';
 import type { Database } from './db/client.js';
 import type { Geolocator } from './devices/geolocation.js';
+import { ACCEPTED_CLIENT_HINTS } from './devices/client-hints.js';
 import { createClientIpResolver } from './devices/client-ip.js';
 import { BadRequestError, ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
@@ -83,6 +84,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
 
   app.use(
     '/graphql',
+    askForClientHints,
     requireJsonBody,
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, { context: ({ req }) => contexts.http(req) }),
@@ -116,6 +118,12 @@ const refuseSubscriptionsOverHttp: ApolloServerPlugin<Context> = {
       throw new BadRequestError('Subscriptions are served over WebSocket (graphql-transport-ws) at this same URL.');
     },
   }),
+};
+
+/** Browsers send the precise Client Hints (Windows 11, the full browser version) only when asked. */
+const askForClientHints: RequestHandler = (_req, res, next) => {
+  res.setHeader('Accept-CH', ACCEPTED_CLIENT_HINTS);
+  next();
 };
 
 /** POST bodies must be JSON: anything else is refused here with a clear 415, not left to CSRF checks. */

@@ -1,5 +1,6 @@
-import { UAParser } from 'ua-parser-js';
 import type { DeviceType } from '../db/schema.js';
+import type { ClientHints } from './client-hints.js';
+import { modelName, parseUserAgent } from './user-agent.js';
 
 /** What a client may tell about its device; every field optional and already bounds-checked. */
 export interface ClientDeviceInfo {
@@ -26,79 +27,44 @@ export interface DeviceDetails {
 }
 
 export const USER_AGENT_MAX_LENGTH = 512;
-const BOT_PATTERN = /bot\b|crawler|spider|crawling|slurp|facebookexternalhit|headlesschrome/i;
 
-const DEVICE_TYPES: Record<string, DeviceType> = {
-  mobile: 'MOBILE',
-  tablet: 'TABLET',
-  smarttv: 'TV',
-  console: 'CONSOLE',
-  wearable: 'WEARABLE',
-  embedded: 'EMBEDDED',
-};
-
-// ua-parser's names where people use others.
-const OS_NAMES: Record<string, string> = { 'Mac OS': 'macOS' };
-
-interface ParsedUserAgent {
-  os: string | null;
-  /** OS name without its version, for labels. */
-  osName: string | null;
-  browser: string | null;
-  /** Browser name without its version, for labels. */
-  browserName: string | null;
-  /** A hardware model people recognise ("iPhone", "SM-S911B"), for phones and tablets. */
-  model: string | null;
-  deviceType: DeviceType;
+/** What the request says about its device, besides the input. */
+export interface DeviceSignals {
+  userAgent?: string | undefined;
+  deviceIdHeader?: string | undefined;
+  hints?: ClientHints | null;
 }
 
-function parseUserAgent(userAgent: string | null): ParsedUserAgent {
-  if (!userAgent) return { os: null, osName: null, browser: null, browserName: null, model: null, deviceType: 'UNKNOWN' };
-  const { browser, os, device } = new UAParser(userAgent).getResult();
-  const osName = os.name ? (OS_NAMES[os.name] ?? os.name) : null;
-  // macOS user agents are frozen at 10.15.7 whatever the real version, so that number would mislead.
-  const osVersion = os.version && osName !== 'macOS' ? os.version : null;
-  const isSafari = browser.name?.includes('Safari') ?? false;
-  const browserVersion = browser.major && !isSafari ? browser.major : null;
-  const mappedType = device.type ? DEVICE_TYPES[device.type] : undefined;
-  const deviceType: DeviceType = BOT_PATTERN.test(userAgent)
-    ? 'BOT'
-    : (mappedType ?? (browser.name || osName ? 'DESKTOP' : 'UNKNOWN'));
-  return {
-    os: osName ? [osName, osVersion].filter(Boolean).join(' ') : null,
-    osName,
-    browser: browser.name ? [browser.name, browserVersion].filter(Boolean).join(' ') : null,
-    browserName: browser.name ?? null,
-    model: (deviceType === 'MOBILE' || deviceType === 'TABLET') && device.model ? device.model : null,
-    deviceType,
-  };
-}
-
-/** "Chrome 124 on macOS", "Mobile Safari on iPhone", or null when there is nothing to say. */
+/** "Chrome 124 on Windows 11", "Safari on iPhone", or null when there is nothing to say. */
 function labelFor(browser: string | null, place: string | null): string | null {
   if (browser && place) return `${browser} on ${place}`;
   return browser ?? place;
 }
 
 /**
- * Merges what the client said with what its User-Agent says: the client's own
- * `deviceName`, `os` and `browser` win; the User-Agent fills the gaps and sets the type.
+ * Merges what the client said with what its request says. The client's own `deviceName`, `os`
+ * and `browser` win; then Client Hints, which are precise; then the frozen User-Agent string.
  */
-export function describeDevice(input: ClientDeviceInfo | null | undefined, userAgentHeader: string | undefined, deviceIdHeader: string | undefined): DeviceDetails {
-  const userAgent = userAgentHeader ? userAgentHeader.slice(0, USER_AGENT_MAX_LENGTH) : null;
+export function describeDevice(input: ClientDeviceInfo | null | undefined, signals: DeviceSignals = {}): DeviceDetails {
+  const userAgent = signals.userAgent ? signals.userAgent.slice(0, USER_AGENT_MAX_LENGTH) : null;
   const parsed = parseUserAgent(userAgent);
-  const os = input?.os ?? parsed.os;
-  const browser = input?.browser ?? parsed.browser;
-  const labelBrowser = input?.browser ?? (parsed.browser && parsed.model ? parsed.browserName : parsed.browser);
+  const hints = signals.hints ?? null;
+  const os = input?.os ?? hints?.os ?? parsed.os;
+  const browser = input?.browser ?? hints?.browser ?? parsed.browser;
+  const model = modelName(hints?.model) ?? parsed.model;
+  const deviceType = hints?.isMobile && parsed.deviceType === 'DESKTOP' ? 'MOBILE' : parsed.deviceType;
+  // A phone is named by its model, anything else by its OS; browser versions are dropped beside a model.
+  const place = model ?? os;
+  const labelBrowser = model && !input?.browser ? browser?.replace(/\s+[\d.]+$/, '') ?? null : browser;
   return {
-    deviceName: input?.deviceName ?? labelFor(labelBrowser, parsed.model ?? input?.os ?? parsed.osName) ?? 'Unknown device',
-    deviceType: parsed.deviceType,
+    deviceName: input?.deviceName ?? parsed.nativeLabel ?? labelFor(labelBrowser, place) ?? 'Unknown device',
+    deviceType,
     os,
     browser,
-    deviceId: input?.deviceId ?? deviceIdHeader ?? null,
+    deviceId: input?.deviceId ?? signals.deviceIdHeader ?? null,
     userAgent,
     cpuCores: input?.cpuCores ?? null,
-    ramGb: input?.ramGb ?? null,
-    internetSpeedMbps: input?.internetSpeedMbps ?? null,
+    ramGb: input?.ramGb ?? hints?.ramGb ?? null,
+    internetSpeedMbps: input?.internetSpeedMbps ?? hints?.downlinkMbps ?? null,
   };
 }

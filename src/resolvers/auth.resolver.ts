@@ -95,7 +95,7 @@ function originOf(context: Context, device: DeviceInfoInput | null | undefined):
   if (context.deviceIdHeader && context.deviceIdHeader.length > DEVICE_ID_MAX_LENGTH) {
     throw new BadUserInputError(`X-Device-Id must be at most ${DEVICE_ID_MAX_LENGTH} characters.`, ['X-Device-Id']);
   }
-  return { device: describeDevice(device, context.userAgent, context.deviceIdHeader), ...requestOriginOf(context) };
+  return { device: describeDevice(device, { userAgent: context.userAgent, deviceIdHeader: context.deviceIdHeader, hints: context.clientHints }), ...requestOriginOf(context) };
 }
 
 function toAuthPayload(issued: IssuedSession): AuthPayload {
