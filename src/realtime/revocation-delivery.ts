@@ -25,7 +25,6 @@ export async function deliverRevocations({ bus, connections, sessions, logger }:
   const pending = new Map<string, { userId: string; type: SessionChange['type']; isNewDevice: boolean; sessionIds: string[] }>();
 
   function queueChange(userId: string, type: SessionChange['type'], sessionId: string, isNewDevice: boolean): void {
-    if (connections.listeningToChanges(userId).length === 0) return;
     const key = `${userId}|${type}|${isNewDevice}`;
     if (pending.size === 0) setImmediate(() => void flushChanges());
     const batch = pending.get(key) ?? { userId, type, isNewDevice, sessionIds: [] };
@@ -37,6 +36,8 @@ export async function deliverRevocations({ bus, connections, sessions, logger }:
     const batches = [...pending.values()];
     pending.clear();
     await Promise.all(batches.map(async ({ userId, type, isNewDevice, sessionIds }) => {
+      // Checked once per batch, not per session: a fan-out revokes a thousand at a time.
+      if (connections.listeningToChanges(userId).length === 0) return;
       try {
         const changed = await sessions.sessionsOf(userId, sessionIds);
         for (const connection of connections.listeningToChanges(userId)) {
