@@ -1,7 +1,7 @@
 import { Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { callerOf, type Context } from '../context.js';
 import { BadRequestError } from '../errors.js';
-import type { SessionChange } from '../realtime/live-connections.js';
+import type { LiveConnection, SessionChange } from '../realtime/live-connections.js';
 import type { RevocationEvent } from '../realtime/revocation-bus.js';
 import { SessionRevokedEvent, SessionsChangedEvent } from '../types/session-revoked-event.type.js';
 import { toSession } from '../types/session.type.js';
@@ -12,11 +12,7 @@ export class RevocationResolver {
     description:
       "Fires once when this connection's own session ends, by any path; the server then closes the socket with 4401. " +
       'Over WebSocket only (graphql-transport-ws), authenticated in connection_init.',
-    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => {
-      callerOf(context);
-      if (!context.connection) throw new BadRequestError('Subscriptions are served over WebSocket only.');
-      return context.connection.openRevocationStream();
-    },
+    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openRevocationStream(),
   })
   sessionRevoked(@Root() event: RevocationEvent): SessionRevokedEvent {
     return event;
@@ -26,13 +22,16 @@ export class RevocationResolver {
     description:
       "Every session of the caller's account created or ended, from any instance: a device list that updates itself, and new sign-in alerts. " +
       'Over WebSocket only; never another user\'s sessions.',
-    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => {
-      callerOf(context);
-      if (!context.connection) throw new BadRequestError('Subscriptions are served over WebSocket only.');
-      return context.connection.openChangeStream();
-    },
+    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openChangeStream(),
   })
   mySessionsChanged(@Root() change: SessionChange, @Ctx() context: Context): SessionsChangedEvent {
     return { type: change.type, session: toSession(change.session, callerOf(context).sessionId), isNewDevice: change.isNewDevice };
   }
+}
+
+/** The checked caller's WebSocket connection: subscriptions exist only there. */
+function connectionOf(context: Context): LiveConnection {
+  callerOf(context);
+  if (!context.connection) throw new BadRequestError('Subscriptions are served over WebSocket only.');
+  return context.connection;
 }
