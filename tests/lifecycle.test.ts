@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_FIELDS, gql, loginUser, signUpUser, type AuthPayload } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { connectSocket, SESSION_REVOKED, settle, waitFor, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
+import { SESSION_REVOKED, subscribeOver, waitFor, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
 
 const REFRESH = `mutation($token: String!) { refreshSession(refreshToken: $token) { ${AUTH_FIELDS} } }`;
 const EVENTS = '{ mySecurityEvents(first: 100) { edges { node { type sessionId actorSessionId } } } }';
@@ -13,13 +13,8 @@ async function eventsOf(server: TestServer, token: string): Promise<EventNode[]>
   return result.data!.mySecurityEvents.edges.map((edge) => edge.node);
 }
 
-async function subscribed(server: TestServer, token: string, sockets: SocketClient[]) {
-  const socket = connectSocket(server.url, token);
-  sockets.push(socket);
-  await socket.acknowledged;
-  const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
-  await settle();
-  return { socket, events };
+function subscribed(server: TestServer, token: string, sockets: SocketClient[]) {
+  return subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server.url, token, SESSION_REVOKED, sockets);
 }
 
 describe('refresh-token reuse', () => {

@@ -4,18 +4,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startMain, type MainProcess } from './helpers/process.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
-import { connectSocket, settle, stillPending, within, type SocketClient } from './helpers/ws.js';
+import { stillPending, subscribeOver, within, type SocketClient } from './helpers/ws.js';
 
 const CHANGES = 'subscription { mySessionsChanged { type isNewDevice session { id deviceName isCurrent location { countryCode } } } }';
 type Change = { mySessionsChanged: { type: string; isNewDevice: boolean; session: { id: string; deviceName: string; isCurrent: boolean } } };
 
 async function listen(url: string, token: string, sockets: SocketClient[]) {
-  const socket = connectSocket(url, token);
-  sockets.push(socket);
-  await socket.acknowledged;
-  const changes = socket.subscribe<Change>(CHANGES);
-  await settle();
-  return changes;
+  return (await subscribeOver<Change>(url, token, CHANGES, sockets)).events;
 }
 
 describe('mySessionsChanged', () => {

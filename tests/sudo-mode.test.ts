@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, PASSWORD, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { connectSocket, SESSION_REVOKED, settle, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
+import { SESSION_REVOKED, subscribeOver, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
 
 const FRESH_AUTH_SECONDS = 600;
 const REVOKE = 'mutation($id: ID!) { revokeSession(id: $id) }';
@@ -78,11 +78,7 @@ describe('changePassword', () => {
   it('replaces the password and ends every other session with PASSWORD_CHANGED, pushed', async () => {
     const me = await signUpUser(server);
     const other = await loginUser(server, me.user.email);
-    const socket = connectSocket(server.url, other.accessToken);
-    sockets.push(socket);
-    await socket.acknowledged;
-    const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
-    await settle();
+    const { events } = await subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server.url, other.accessToken, SESSION_REVOKED, sockets);
 
     expect((await gql(server, CHANGE, { token: me.accessToken, variables: { c: PASSWORD, n: NEW_PASSWORD } })).data).toEqual({ changePassword: true });
     expect((await within(events.first, 3_000, 'push')).sessionRevoked).toMatchObject({ sessionId: other.session.id, reason: 'PASSWORD_CHANGED' });

@@ -121,6 +121,19 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
   }
 }
 
+/**
+ * Connects with the token (tracked in `sockets` for disposal), waits for the ack, subscribes,
+ * and waits for the subscription to be in place.
+ */
+export async function subscribeOver<T>(httpUrl: string, token: string, query: string, sockets: SocketClient[]): Promise<{ socket: SocketClient; events: Subscription<T> }> {
+  const socket = connectSocket(httpUrl, token);
+  sockets.push(socket);
+  await socket.acknowledged;
+  const events = socket.subscribe<T>(query);
+  await settle();
+  return { socket, events };
+}
+
 /** Rejects after `ms`: for racing a promise that must settle soon. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
