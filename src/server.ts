@@ -20,6 +20,7 @@ import { createLiveConnections } from './realtime/live-connections.js';
 import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
 import { deliverRevocations } from './realtime/revocation-delivery.js';
 import { attachWebSocketServer } from './realtime/websocket-server.js';
+import { healthz, readyz } from './health.js';
 import { buildAppSchema } from './schema.js';
 import { createServices, startJobs } from './services.js';
 
@@ -63,6 +64,9 @@ export async function startServer({ config, database, logger, authSecret, clock 
 
   const app = express();
   app.disable('x-powered-by');
+  let isStopping = false;
+  app.get('/healthz', healthz);
+  app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
   const httpServer = createHttpServer(app);
   const schema = await buildAppSchema();
   const closeWebSockets = attachWebSocketServer({ httpServer, schema, config, sessions, contexts, connections, logger });
@@ -101,6 +105,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
     httpServer,
     close: async () => {
+      isStopping = true;
       // Sockets first, with 1001, so their clients reconnect elsewhere while HTTP drains.
       await closeWebSockets();
       await apollo.stop();

@@ -42,7 +42,7 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
-const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 // Any fixed number: instances starting together take turns to migrate.
 const MIGRATION_LOCK_KEY = 7_340_112_001;
 

@@ -13,6 +13,8 @@ export interface ListenerEvents {
 }
 
 export interface Listener {
+  /** Whether LISTEN is in effect now, so that no notification can be missed. */
+  isListening(): boolean;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export function listenOnPostgres(url: string, channel: string, events: ListenerE
   }
 
   return connect(0).then(() => ({
+    isListening: () => state === 'listening',
     close: async () => {
       state = 'closed';
       clearTimeout(retryTimer);
@@ -81,6 +84,7 @@ export function listenOnPostgres(url: string, channel: string, events: ListenerE
 export async function listenOnPglite(client: PGlite, channel: string, events: ListenerEvents): Promise<Listener> {
   const unlisten = await client.listen(channel, (payload) => events.notification(payload));
   return {
+    isListening: () => !client.closed,
     close: async () => {
       if (!client.closed) await unlisten();
     },

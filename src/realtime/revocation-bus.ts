@@ -41,6 +41,8 @@ export interface RevocationBus {
   publishCreated(tx: Db, event: SessionCreatedEvent): Promise<void>;
   /** Starts delivering every instance's revocations, this one's included. */
   subscribe(handlers: RevocationHandlers): Promise<void>;
+  /** Whether events are being received now (for readiness). */
+  isReceiving(): boolean;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,8 @@ export function createNotifyRevocationBus(database: Pick<Database, 'listen'>, lo
         },
       });
     },
+
+    isReceiving: () => listener?.isListening() ?? false,
 
     async close() {
       await listener?.close();

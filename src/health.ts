@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import type { RequestHandler } from 'express';
+import { sql } from 'drizzle-orm';
+import type { Db } from './db/client.js';
+import { migrationsFolder } from './db/client.js';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+export interface ReadinessDeps {
+  db: Db;
+  /** Whether the revocation listener is connected. */
+  isReceivingRevocations(): boolean;
+  /** True from the moment shutdown begins. */
+  isStopping(): boolean;
+}
+
+/** `GET /healthz`: the process runs. */
+export const healthz: RequestHandler = (_req, res) => {
+  res.json({ status: 'ok' });
+};
+
+/**
+ * `GET /readyz`: 200 only when the database answers with every committed migration applied and
+ * the revocation listener is connected; otherwise 503 with the reasons. Shutdown turns it 503 first.
+ */
+export function readyz(deps: ReadinessDeps): RequestHandler {
+  const expectedMigrations = (JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] }).entries.length;
+  return async (_req, res) => {
+    const reasons: string[] = [];
+    if (deps.isStopping()) reasons.push('shutting down');
+    const applied = await appliedMigrations(deps.db);
+    if (applied === null) reasons.push('database not reachable');
+    else if (applied < expectedMigrations) reasons.push(`migrations pending: ${applied} of ${expectedMigrations} applied`);
+    if (!deps.isReceivingRevocations()) reasons.push('revocation listener not connected');
+    res.status(reasons.length === 0 ? 200 : 503).json(reasons.length === 0 ? { status: 'ready' } : { status: 'not ready', reasons });
+  };
+}
+
+async function appliedMigrations(db: Db): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), CHECK_TIMEOUT_MS); });
+  const check = db.execute(sql`SELECT count(*)::int AS applied FROM drizzle.__drizzle_migrations`).then(
+    (result) => {
+      const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+      return Number((rows[0] as { applied: number }).applied);
+    },
+    () => null,
+  );
+  try {
+    return await Promise.race([check, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
