@@ -107,6 +107,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Every environment variable the server reads. */
+export const SETTING_NAMES = Object.keys(envSchema.shape);
+
 /**
  * Reads and validates every setting. Throws one `ConfigError` that lists every problem,
  * so a bad deployment is fixed in one go rather than one restart per mistake.
