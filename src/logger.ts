@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
+import { currentRequestId } from './request-id.js';
 
 export type { Logger };
 
@@ -10,6 +11,8 @@ export type { Logger };
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
   return pino({
     level: config.logLevel,
+    // Every line written while a request runs carries its id, whichever service writes it.
+    mixin: currentRequestId,
     redact: {
       paths: ['password', '*.password', 'token', '*.token', 'accessToken', 'refreshToken', 'authorization', '*.authorization'],
       censor: '[redacted]',

@@ -21,6 +21,7 @@ import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
 import { deliverRevocations } from './realtime/revocation-delivery.js';
 import { attachWebSocketServer } from './realtime/websocket-server.js';
 import { healthz, readyz } from './health.js';
+import { assignRequestId } from './request-id.js';
 import { buildAppSchema } from './schema.js';
 import { createServices, startJobs } from './services.js';
 
@@ -64,6 +65,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(assignRequestId);
   let isStopping = false;
   app.get('/healthz', healthz);
   app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
