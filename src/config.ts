@@ -61,7 +61,10 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-export class ConfigError extends Error {
+/** A mistake in how the server was set up (settings, database, files): reported as one plain line, without a stack. */
+export class StartupError extends Error {}
+
+export class ConfigError extends StartupError {
   override name = 'ConfigError';
 }
 

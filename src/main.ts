@@ -1,7 +1,7 @@
 import { resolveAuthSecret } from './auth/secret.js';
-import { ConfigError, loadConfig } from './config.js';
-import { DatabaseUnreachableError, openDatabaseWhenReachable } from './db/connect.js';
-import { GeolocationError, openGeolocator } from './devices/geolocation.js';
+import { loadConfig, StartupError } from './config.js';
+import { openDatabaseWhenReachable } from './db/connect.js';
+import { openGeolocator } from './devices/geolocation.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // Configuration and database mistakes get one plain line; anything else its stack.
-  console.error(error instanceof ConfigError || error instanceof DatabaseUnreachableError || error instanceof GeolocationError ? error.message : error);
+  // Set-up mistakes get one plain line; anything else its stack.
+  console.error(error instanceof StartupError ? error.message : error);
   process.exit(1);
 });

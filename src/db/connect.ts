@@ -1,3 +1,4 @@
+import { StartupError } from '../config.js';
 import type { Logger } from '../logger.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from './client.js';
 
@@ -10,7 +11,7 @@ const TRANSIENT_CODES = new Set([
 ]);
 const MAX_RETRY_MS = 5_000;
 
-export class DatabaseUnreachableError extends Error {
+export class DatabaseUnreachableError extends StartupError {
   override name = 'DatabaseUnreachableError';
 }
 

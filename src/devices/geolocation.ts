@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import maxmind, { type Reader, type Response } from 'maxmind';
+import { StartupError } from '../config.js';
 
 /** Where an address is, as far as the database knows. */
 export interface Location {
@@ -16,7 +17,7 @@ export interface Geolocator {
   locate(ipAddress: string | null): Location | null;
 }
 
-export class GeolocationError extends Error {
+export class GeolocationError extends StartupError {
   override name = 'GeolocationError';
 }
 

@@ -1,7 +1,7 @@
 // `npm run cleanup`: one run of the cleanup job against the configured database, then exit.
 import { systemClock } from '../clock.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { DatabaseUnreachableError, openDatabaseWhenReachable } from '../db/connect.js';
+import { loadConfig, StartupError } from '../config.js';
+import { openDatabaseWhenReachable } from '../db/connect.js';
 import { runCleanup } from '../jobs/cleanup.js';
 import { createLogger } from '../logger.js';
 import { cleanupSettings } from '../services.js';
@@ -18,6 +18,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError || error instanceof DatabaseUnreachableError ? error.message : error);
+  console.error(error instanceof StartupError ? error.message : error);
   process.exit(1);
 });
