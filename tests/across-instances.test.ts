@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LISTENER_APPLICATION_NAME } from '../src/db/listener.js';
+import { databaseOutage } from './helpers/db.js';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startMain, type MainProcess } from './helpers/process.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
@@ -40,17 +40,14 @@ describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', 
 
 describe.runIf(testDriver === 'postgres')('a dropped revocation listener', () => {
   let server: TestServer;
-  let admin: postgres.Sql;
-  let databaseName: string;
+  let outage: ReturnType<typeof databaseOutage>;
   beforeAll(async () => {
     server = await startTestServer();
-    admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
-    databaseName = new URL(server.databaseUrl!).pathname.slice(1);
+    outage = databaseOutage(server.databaseUrl!);
   });
   afterAll(async () => {
-    await admin?.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS true`).catch(() => {});
+    await outage?.dispose();
     await server?.close();
-    await admin?.end();
   });
 
   it('reconnects, and closes the sockets of sessions revoked while it was away', async () => {
@@ -62,11 +59,7 @@ describe.runIf(testDriver === 'postgres')('a dropped revocation listener', () =>
     await settle();
 
     // Keep the listener out while the revocation happens: its NOTIFY goes to nobody.
-    await admin.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS false`);
-    const terminated = await admin`
-      SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-      WHERE datname = ${databaseName} AND application_name = ${LISTENER_APPLICATION_NAME}`;
-    expect(terminated).toHaveLength(1);
+    expect(await outage.begin(LISTENER_APPLICATION_NAME)).toBe(1);
     await waitFor(() => server.logs().includes('revocation listener lost its database connection'), 'the loss to be noticed');
 
     const revoked = await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: user.accessToken, variables: { id: other.session.id } });
@@ -75,7 +68,7 @@ describe.runIf(testDriver === 'postgres')('a dropped revocation listener', () =>
     expect(socket.isAcknowledged()).toBe(true);
     expect(events.values).toEqual([]);
 
-    await admin.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS true`);
+    await outage.end();
     expect((await within(events.first, 10_000, 'event after reconnect')).sessionRevoked).toMatchObject({ sessionId: other.session.id, reason: 'REVOKED' });
     expect((await within(socket.closed, 3_000, 'close')).code).toBe(4401);
     expect(server.logs()).toContain('revocation listener reconnected');
