@@ -59,6 +59,31 @@ export interface Config {
   geoipDatabase: string | undefined;
   /** pino log level. @default 'info' */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Serve the GraphiQL explorer on `GET /graphql`. @default on unless NODE_ENV is production */
+  graphiql: boolean;
+  /** Answer introspection queries and suggest field names in errors. @default the value of `graphiql` */
+  introspection: boolean;
+  /** Serve Prometheus metrics on `GET /metrics`. @default true */
+  metrics: boolean;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** Browser origins (`https://app.example.com`) allowed to call the API over HTTP and WebSocket. @default [] */
+  corsOrigins: string[];
+  /** Limits every operation is checked against before it runs. */
+  graphqlLimits: GraphqlLimits;
+}
+
+export interface GraphqlLimits {
+  /** Deepest selection nesting. @default 12 */
+  maxDepth: number;
+  /** Most aliases in one operation. @default 30 */
+  maxAliases: number;
+  /** Most directives in one operation. @default 50 */
+  maxDirectives: number;
+  /** Most lexical tokens in one document. @default 2000 */
+  maxTokens: number;
+  /** Highest computed cost of one operation. @default 5000 */
+  maxCost: number;
 }
 
 /** A mistake in how the server was set up (settings, database, files): reported as one plain line, without a stack. */
@@ -69,6 +94,8 @@ export class ConfigError extends StartupError {
 }
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const limit = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
+const onOff = z.enum(['on', 'off']);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -108,7 +135,25 @@ const envSchema = z.object({
   GEOIP: z.enum(['on', 'off']).default('on'),
   GEOIP_DATABASE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRAPHIQL: onOff.optional(),
+  INTROSPECTION: onOff.optional(),
+  METRICS: onOff.default('on'),
+  METRICS_TOKEN: z
+    .string()
+    .refine((s) => Buffer.byteLength(s) >= 16, 'must be at least 16 bytes')
+    .optional(),
+  CORS_ORIGINS: z
+    .string()
+    .refine((s) => splitList(s).every(isOrigin), 'must be a comma-separated list of origins such as https://app.example.com')
+    .optional(),
+  GRAPHQL_MAX_DEPTH: limit(12),
+  GRAPHQL_MAX_ALIASES: limit(30),
+  GRAPHQL_MAX_DIRECTIVES: limit(50),
+  GRAPHQL_MAX_TOKENS: limit(2000),
+  GRAPHQL_MAX_COST: limit(5000),
 });
+
+const SECRET_SETTINGS = new Set(['AUTH_SECRET', 'DATABASE_URL', 'METRICS_TOKEN']);
 
 /** Every environment variable the server reads. */
 export const SETTING_NAMES = Object.keys(envSchema.shape);
@@ -124,7 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      const value = name === 'AUTH_SECRET' || name === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(env[name]);
+      const value = SECRET_SETTINGS.has(name) ? '(hidden)' : JSON.stringify(env[name]);
       return `${name}=${value}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -137,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Activity is written once per interval, so a shorter idle timeout would end sessions in use.
     throw new ConfigError('SESSION_IDLE_TIMEOUT_SECONDS must be longer than LAST_ACTIVE_WRITE_INTERVAL_SECONDS.');
   }
+  const graphiql = e.GRAPHIQL ? e.GRAPHIQL === 'on' : e.NODE_ENV !== 'production';
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -166,13 +212,39 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     geoip: e.GEOIP,
     geoipDatabase: e.GEOIP_DATABASE,
     logLevel: e.LOG_LEVEL,
+    graphiql,
+    introspection: e.INTROSPECTION ? e.INTROSPECTION === 'on' : graphiql,
+    metrics: e.METRICS === 'on',
+    metricsToken: e.METRICS_TOKEN,
+    corsOrigins: e.CORS_ORIGINS ? splitList(e.CORS_ORIGINS).map((origin) => new URL(origin).origin) : [],
+    graphqlLimits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+    },
   };
+}
+
+function splitList(value: string): string[] {
+  return value.split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+/** `scheme://host[:port]` and nothing more, as browsers send it in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && value.replace(/\/$/, '') === url.origin;
+  } catch {
+    return false;
+  }
 }
 
 function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
   if (value === undefined) return undefined;
   if (/^\d+$/.test(value)) return Number(value);
-  return value.split(',').map((part) => part.trim()).filter(Boolean);
+  return splitList(value);
 }
 
 function isValidTrustProxy(value: string): boolean {
