@@ -16,6 +16,22 @@ export enum ErrorCode {
   SubscriptionLimitReached = 'SUBSCRIPTION_LIMIT_REACHED',
   /** The HTTP request itself is unusable: not JSON, too large, malformed. */
   BadRequest = 'BAD_REQUEST',
+  /** A browser page on an origin outside CORS_ORIGINS (HTTP 403, or the WebSocket upgrade refused with 403). */
+  OriginNotAllowed = 'ORIGIN_NOT_ALLOWED',
+  /** The document is not GraphQL (Apollo's code, used over WebSocket too). */
+  GraphqlParseFailed = 'GRAPHQL_PARSE_FAILED',
+  /** The operation does not fit the schema (Apollo's code, used over WebSocket too). */
+  GraphqlValidationFailed = 'GRAPHQL_VALIDATION_FAILED',
+  /** Selections nest deeper than GRAPHQL_MAX_DEPTH. */
+  QueryTooDeep = 'QUERY_TOO_DEEP',
+  /** More aliases than GRAPHQL_MAX_ALIASES. */
+  TooManyAliases = 'TOO_MANY_ALIASES',
+  /** More directives than GRAPHQL_MAX_DIRECTIVES. */
+  TooManyDirectives = 'TOO_MANY_DIRECTIVES',
+  /** A document of more than GRAPHQL_MAX_TOKENS tokens; parsing stops there. */
+  TooManyTokens = 'TOO_MANY_TOKENS',
+  /** An operation whose computed cost exceeds GRAPHQL_MAX_COST. */
+  QueryTooCostly = 'QUERY_TOO_COSTLY',
 }
 
 /** Base of every error the server means a client to read. */

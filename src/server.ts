@@ -20,6 +20,8 @@ import { createLiveConnections } from './realtime/live-connections.js';
 import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
 import { deliverRevocations } from './realtime/revocation-delivery.js';
 import { attachWebSocketServer } from './realtime/websocket-server.js';
+import { limitCodeOf, operationChecks } from './graphql-limits.js';
+import { allowOrigins } from './origins.js';
 import { healthz, readyz } from './health.js';
 import { assignRequestId } from './request-id.js';
 import { buildAppSchema } from './schema.js';
@@ -69,11 +71,20 @@ export async function startServer({ config, database, logger, authSecret, clock 
   let isStopping = false;
   app.get('/healthz', healthz);
   app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
+  app.use('/graphql', ...allowOrigins(config.corsOrigins));
   const httpServer = createHttpServer(app);
   const schema = await buildAppSchema();
-  const closeWebSockets = attachWebSocketServer({ httpServer, schema, config, sessions, contexts, connections, logger });
+  const checks = operationChecks(config);
+  const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, sessions, contexts, connections, logger });
   const apollo = new ApolloServer<Context>({
     schema,
+    parseOptions: checks.parseOptions,
+    validationRules: checks.validationRules,
+    introspection: checks.introspection,
+    hideSchemaDetailsFromClientErrors: !checks.introspection,
+    // Stated although they are Apollo's defaults: a batch would multiply every limit above.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_GRACE_MS }),
       ApolloServerPluginLandingPageDisabled(),
@@ -160,7 +171,7 @@ function sendTransportError(res: express.Response, status: number, message: stri
  * message; only in development do they keep their message and stack trace.
  */
 function formatError(formatted: GraphQLFormattedError, error: unknown, nodeEnv: Config['nodeEnv'], logger: Logger): GraphQLFormattedError {
-  if (isMeantForClient(error)) return withoutStacktrace(formatted);
+  if (isMeantForClient(error)) return withLimitCode(withoutStacktrace(formatted), error as GraphQLError);
   logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error');
   if (nodeEnv === 'development') return formatted;
   return { message: 'Internal server error.', path: formatted.path, extensions: { code: ErrorCode.InternalServerError } };
@@ -169,6 +180,11 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, nodeEnv: 
 /** A GraphQLError raised on purpose (ours, or GraphQL's own syntax and validation errors), not one wrapping a crash. */
 function isMeantForClient(error: unknown): boolean {
   return error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError);
+}
+
+function withLimitCode(formatted: GraphQLFormattedError, error: GraphQLError): GraphQLFormattedError {
+  const code = limitCodeOf(error);
+  return code ? { ...formatted, extensions: { ...formatted.extensions, code } } : formatted;
 }
 
 function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedError {

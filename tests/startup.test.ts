@@ -18,6 +18,25 @@ describe('configuration', () => {
     expect(() => loadConfig({ AUTH_SECRET: 'short-secret' })).toThrow(/AUTH_SECRET=\(hidden\): must be at least 32 bytes/);
   });
 
+  it('lists every invalid setting of the explorer, metrics, origins and limits', () => {
+    const invalid = { GRAPHIQL: 'yes', METRICS_TOKEN: 'short', CORS_ORIGINS: 'https://app.example.com/path', GRAPHQL_MAX_DEPTH: '0', GRAPHQL_MAX_TOKENS: 'many' };
+    expect(() => loadConfig(invalid)).toThrow(
+      /GRAPHIQL="yes".*METRICS_TOKEN=\(hidden\): must be at least 16 bytes.*CORS_ORIGINS="https:\/\/app.example.com\/path": must be a comma-separated list of origins.*GRAPHQL_MAX_DEPTH="0".*GRAPHQL_MAX_TOKENS="many"/,
+    );
+  });
+
+  it('turns the explorer and introspection off in production unless asked for', () => {
+    const secret = { AUTH_SECRET: 'x'.repeat(32) };
+    expect(loadConfig({ NODE_ENV: 'production', ...secret })).toMatchObject({ graphiql: false, introspection: false });
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'on', ...secret })).toMatchObject({ graphiql: true, introspection: true });
+    expect(loadConfig({ INTROSPECTION: 'off' })).toMatchObject({ graphiql: true, introspection: false });
+  });
+
+  it('reads CORS_ORIGINS as a list of origins', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://App.example.com, http://localhost:3000/' }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+  });
+
   it('reads a hop count or a list of proxies from TRUST_PROXY', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16' }).trustProxy).toEqual(['10.0.0.1', '192.168.0.0/16']);

@@ -1,9 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import type { ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Server as GraphQLWsServer } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { SessionService } from '../auth/session-service.js';
 import type { Config } from '../config.js';
+import { checkOperation, type OperationChecks } from '../graphql-limits.js';
+import { isAllowedOrigin } from '../origins.js';
 import { authenticateHeader, type AuthState, type ContextBuilder } from '../context.js';
 import { SubscriptionLimitReachedError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -12,7 +14,8 @@ import { LiveConnection, type LiveConnections } from './live-connections.js';
 export interface WebSocketServerDeps {
   httpServer: Server;
   schema: GraphQLSchema;
-  config: Pick<Config, 'wsConnectionInitTimeoutMs' | 'wsMaxMessageBytes' | 'wsMaxSubscriptions'>;
+  checks: OperationChecks;
+  config: Pick<Config, 'wsConnectionInitTimeoutMs' | 'wsMaxMessageBytes' | 'wsMaxSubscriptions' | 'corsOrigins'>;
   sessions: SessionService;
   contexts: ContextBuilder;
   connections: LiveConnections;
@@ -40,7 +43,14 @@ const KEEP_ALIVE_MS = 12_000;
  */
 export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<void> {
   const { config, sessions, connections, logger } = deps;
-  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: config.wsMaxMessageBytes, handleProtocols });
+  const wss = new WebSocketServer({
+    server: deps.httpServer,
+    path: '/graphql',
+    maxPayload: config.wsMaxMessageBytes,
+    handleProtocols,
+    // Browsers let any page open a WebSocket to any host; the upgrade's Origin is the only guard.
+    verifyClient: ({ req }, accept) => (isAllowedOrigin(req, config.corsOrigins) ? accept(true) : accept(false, 403, 'Origin not allowed')),
+  });
   const graphqlWs = makeServer<Record<string, unknown>, Extra>(
     {
       schema: deps.schema,
@@ -63,7 +73,7 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
         return true;
       },
 
-      async onSubscribe(ctx) {
+      async onSubscribe(ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
         const { connection, authorization } = ctx.extra as SocketState;
         // graphql-ws has already entered this operation in `subscriptions`.
         if (Object.keys(ctx.subscriptions).length > config.wsMaxSubscriptions) {
@@ -76,7 +86,10 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
           return [new UnauthenticatedError()];
         }
         ctx.extra.auth = auth;
-        return undefined;
+        // Our own parse and validation: graphql-ws's would throw on a syntax error and end the socket.
+        const document = checkOperation(deps.schema, payload.query, deps.checks);
+        if (!('kind' in document)) return document;
+        return { schema: deps.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
 
       context: (ctx) => {

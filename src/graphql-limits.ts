@@ -1,0 +1,104 @@
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ParseOptions,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import type { Config, GraphqlLimits } from './config.js';
+import { ErrorCode } from './errors.js';
+
+/** How every operation, over HTTP or WebSocket, is parsed and validated before anything of it runs. */
+export interface OperationChecks {
+  parseOptions: ParseOptions;
+  /** Added to GraphQL's own rules. */
+  validationRules: ValidationRule[];
+  /** When off, `__schema` and `__type` are refused, and errors do not suggest field names ("Did you mean …"). */
+  introspection: boolean;
+}
+
+export function operationChecks(config: Pick<Config, 'graphqlLimits' | 'introspection'>): OperationChecks {
+  const limits: GraphqlLimits = config.graphqlLimits;
+  return {
+    // graphql-js stops lexing at the limit, so a huge document costs no more than a 2,000-token one.
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: [
+      maxDepthRule({ n: limits.maxDepth, ...rejectWith(ErrorCode.QueryTooDeep) }),
+      // Every alias counts, `__typename` ones too (graphql-armor lets those through by default).
+      maxAliasesRule({ n: limits.maxAliases, allowList: [], ...rejectWith(ErrorCode.TooManyAliases) }),
+      maxDirectivesRule({ n: limits.maxDirectives, ...rejectWith(ErrorCode.TooManyDirectives) }),
+      costLimitRule({ maxCost: limits.maxCost, ...rejectWith(ErrorCode.QueryTooCostly) }),
+    ],
+    introspection: config.introspection,
+  };
+}
+
+/** graphql-armor's rules throw a bare "Syntax Error"; report ours, with a code, and let validation collect them. */
+function rejectWith(code: ErrorCode) {
+  return {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) =>
+        context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code } })),
+    ],
+  };
+}
+
+/** graphql-js's own token-limit error, told apart by its message since it carries no code. */
+function isTokenLimitError(message: string): boolean {
+  return /^Syntax Error: Document contains more th[ae]t? \d+ tokens/.test(message);
+}
+
+const LIMIT_CODES: ReadonlySet<unknown> = new Set([
+  ErrorCode.QueryTooDeep,
+  ErrorCode.TooManyAliases,
+  ErrorCode.TooManyDirectives,
+  ErrorCode.QueryTooCostly,
+]);
+
+/**
+ * The code of a limit's refusal, for Apollo's errors: it re-codes every validation error
+ * GRAPHQL_VALIDATION_FAILED (keeping ours as `originalError`) and every parse error GRAPHQL_PARSE_FAILED.
+ */
+export function limitCodeOf(error: GraphQLError): ErrorCode | undefined {
+  const code = error.originalError instanceof GraphQLError ? error.originalError.extensions.code : undefined;
+  if (LIMIT_CODES.has(code)) return code as ErrorCode;
+  return isTokenLimitError(error.message) ? ErrorCode.TooManyTokens : undefined;
+}
+
+/** Apollo's own pattern for field suggestions, used where Apollo's `hideSchemaDetailsFromClientErrors` does not reach. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean(.+?)\?$/, '');
+}
+
+/**
+ * Parses and validates an operation the way Apollo does for HTTP, for the WebSocket server.
+ * @returns the document, or the errors to answer with; never throws for a client's mistake.
+ */
+export function checkOperation(schema: GraphQLSchema, query: string, checks: OperationChecks): DocumentNode | readonly GraphQLError[] {
+  let document: DocumentNode;
+  try {
+    document = parse(query, checks.parseOptions);
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    const code = isTokenLimitError(error.message) ? ErrorCode.TooManyTokens : ErrorCode.GraphqlParseFailed;
+    return [new GraphQLError(error.message, { extensions: { code } })];
+  }
+  // Apollo adds the same introspection rule for HTTP when `introspection` is false.
+  const introspectionRules = checks.introspection ? [] : [NoSchemaIntrospectionCustomRule];
+  const errors = validate(schema, document, [...specifiedRules, ...checks.validationRules, ...introspectionRules]);
+  if (errors.length === 0) return document;
+  return errors.map((error) => {
+    const message = checks.introspection ? error.message : withoutSuggestions(error.message);
+    return new GraphQLError(message, { extensions: { code: ErrorCode.GraphqlValidationFailed, ...error.extensions } });
+  });
+}
