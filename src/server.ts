@@ -23,6 +23,8 @@ import { attachWebSocketServer } from './realtime/websocket-server.js';
 import { limitCodeOf, operationChecks } from './graphql-limits.js';
 import { allowOrigins } from './origins.js';
 import { healthz, readyz } from './health.js';
+import { createMetrics } from './metrics.js';
+import { measureOperations, serveMetrics } from './metrics-http.js';
 import { assignRequestId } from './request-id.js';
 import { buildAppSchema } from './schema.js';
 import { createServices, startJobs } from './services.js';
@@ -53,6 +55,7 @@ export interface RunningServer {
 
 /** Wires HTTP, WebSocket, Apollo and the services together and starts listening. */
 export async function startServer({ config, database, logger, authSecret, clock = systemClock, geolocator }: ServerDeps): Promise<RunningServer> {
+  const metrics = createMetrics({ processMetrics: config.metrics });
   const bus = createNotifyRevocationBus(database, logger);
   const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator });
   const { sessions } = services;
@@ -71,11 +74,13 @@ export async function startServer({ config, database, logger, authSecret, clock 
   let isStopping = false;
   app.get('/healthz', healthz);
   app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
+  if (config.metrics) app.get('/metrics', serveMetrics({ registry: metrics.registry, token: config.metricsToken }));
   app.use('/graphql', ...allowOrigins(config.corsOrigins));
   const httpServer = createHttpServer(app);
   const schema = await buildAppSchema();
   const checks = operationChecks(config);
   const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, sessions, contexts, connections, logger });
+  const operations = measureOperations(metrics);
   const apollo = new ApolloServer<Context>({
     schema,
     parseOptions: checks.parseOptions,
@@ -91,6 +96,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
       refuseSubscriptionsOverHttp,
       // Nothing here is cacheable, and the plugin would instrument every field of every request.
       ApolloServerPluginCacheControlDisabled(),
+      operations.plugin,
     ],
     // main.ts owns shutdown, so Apollo must not act on SIGTERM by itself.
     stopOnTerminationSignals: false,
@@ -104,7 +110,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
     askForClientHints,
     requireJsonBody,
     express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, { context: ({ req }) => contexts.http(req) }),
+    expressMiddleware(apollo, { context: operations.timed(({ req }) => contexts.http(req)) }),
   );
   app.use(handleTransportError(logger));
 

@@ -1,0 +1,103 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import type { RequestHandler } from 'express';
+import { getOperationAST } from 'graphql';
+import type { Registry } from 'prom-client';
+import type { Context } from './context.js';
+import type { Metrics, OperationLabels } from './metrics.js';
+
+const BEARER = /^Bearer +(\S+) *$/i;
+/** A GraphQL name short enough to be a label value; anything else a client sends is `other`. */
+const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+
+export interface MetricsEndpointOptions {
+  registry: Registry;
+  /** When set, a scrape must send `Authorization: Bearer <token>`. @default undefined (no token needed) */
+  token?: string;
+}
+
+/** `GET /metrics`: the registry in Prometheus text format; 401 without the right token when one is set. */
+export function serveMetrics({ registry, token }: MetricsEndpointOptions): RequestHandler {
+  const expected = token === undefined ? undefined : sha256(token);
+  return async (req, res) => {
+    if (expected && !isBearer(req.headers.authorization, expected)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      res.status(401).type('text/plain').send('Metrics need Authorization: Bearer <METRICS_TOKEN>.\n');
+      return;
+    }
+    const text = await registry.metrics();
+    res.setHeader('Content-Type', registry.contentType);
+    res.send(text);
+  };
+}
+
+function isBearer(header: string | undefined, expected: Buffer): boolean {
+  const given = header === undefined ? undefined : BEARER.exec(header)?.[1];
+  // Digests are always 32 bytes, so the comparison takes the same time whatever was sent, its length included.
+  return given !== undefined && timingSafeEqual(sha256(given), expected);
+}
+
+/** The operation's name; for a document that failed validation, the name it would have had. */
+function operationNameOf({ operation, operationName, document, request }: GraphQLRequestContextWillSendResponse<Context>): string | null | undefined {
+  if (operation) return operationName;
+  return (document && getOperationAST(document, request.operationName)?.name?.value) ?? request.operationName;
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export interface OperationMetricsOptions {
+  /** Most distinct operation names one instance labels; names seen after that count as `other`. @default 100 */
+  maxOperationNames?: number;
+}
+
+/**
+ * Counts and times every GraphQL operation over HTTP. `plugin` goes into Apollo's plugins;
+ * `timed` wraps the context function, so the time includes the access-token check made there.
+ */
+export function measureOperations(
+  metrics: Pick<Metrics, 'graphqlOperations' | 'graphqlOperationDuration'>,
+  { maxOperationNames = 100 }: OperationMetricsOptions = {},
+) {
+  const startedAt = new WeakMap<Context, number>();
+  // Clients choose operation names: without a cap, one could create series without end.
+  const names = new Set<string>();
+  const labelOf = (name: string | null | undefined): string => {
+    if (!name) return 'anonymous';
+    if (names.has(name)) return name;
+    if (names.size >= maxOperationNames || !OPERATION_NAME.test(name)) return 'other';
+    names.add(name);
+    return name;
+  };
+
+  const plugin: ApolloServerPlugin<Context> = {
+    async requestDidStart({ contextValue }) {
+      const start = startedAt.get(contextValue) ?? performance.now();
+      return {
+        async willSendResponse(requestContext) {
+          const { operation, errors } = requestContext;
+          const labels: OperationLabels = {
+            operation: labelOf(operationNameOf(requestContext)),
+            type: operation?.operation ?? 'unknown',
+            outcome: !errors?.length ? 'success' : operation ? 'error' : 'invalid',
+          };
+          metrics.graphqlOperations.inc(labels);
+          metrics.graphqlOperationDuration.observe(labels, (performance.now() - start) / 1000);
+        },
+      };
+    },
+  };
+
+  return {
+    plugin,
+    timed<Args>(buildContext: (args: Args) => Promise<Context>): (args: Args) => Promise<Context> {
+      return async (args) => {
+        const start = performance.now();
+        const context = await buildContext(args);
+        startedAt.set(context, start);
+        return context;
+      };
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// GET /metrics: Prometheus text of this instance's own registry, optionally behind METRICS_TOKEN, absent with METRICS=off.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql, signUpUser } from './helpers/graphql.js';
+import { metricsUrl, scrape } from './helpers/metrics.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const OPERATIONS = 'session_server_graphql_operations_total';
+const DURATION_COUNT = 'session_server_graphql_operation_duration_seconds_count';
+
+describe('metrics', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer(); });
+  afterAll(async () => { await server.close(); });
+
+  it("serves the Prometheus text format with Node's process metrics", async () => {
+    const metrics = await scrape(server);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(metrics.samples.some((sample) => sample.name === 'nodejs_heap_size_used_bytes')).toBe(true);
+  });
+
+  it('counts and times operations by name, type and outcome', async () => {
+    const user = await signUpUser(server);
+    const before = await scrape(server);
+    expect((await gql(server, 'query CurrentUser { me { id } }', { token: user.accessToken })).data).toEqual({ me: { id: user.user.id } });
+    expect((await gql(server, 'query DeviceList { mySessions { id } }')).code).toBe('UNAUTHENTICATED');
+    expect((await gql(server, 'query Broken { noSuchField }')).code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await gql(server, '{ __typename }')).data).toEqual({ __typename: 'Query' });
+
+    const after = await scrape(server);
+    const moved = (labels: Record<string, string>) => after.value(OPERATIONS, labels) - before.value(OPERATIONS, labels);
+    expect(moved({ operation: 'CurrentUser', type: 'query', outcome: 'success' })).toBe(1);
+    expect(moved({ operation: 'DeviceList', type: 'query', outcome: 'error' })).toBe(1);
+    expect(moved({ operation: 'Broken', type: 'unknown', outcome: 'invalid' })).toBe(1);
+    expect(moved({ operation: 'anonymous', type: 'query', outcome: 'success' })).toBe(1);
+    expect(after.value(DURATION_COUNT, { operation: 'CurrentUser', outcome: 'success' }) - before.value(DURATION_COUNT, { operation: 'CurrentUser', outcome: 'success' })).toBe(1);
+    expect(after.value('session_server_graphql_operation_duration_seconds_sum', { operation: 'CurrentUser' })).toBeGreaterThan(0);
+    // The sign-up's payload went through the server; none of it may reach the metrics.
+    for (const secret of [user.accessToken, user.refreshToken, user.user.email]) expect(after.text).not.toContain(secret);
+  });
+});
+
+describe('metrics: operation names', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer(); });
+  afterAll(async () => { await server.close(); });
+
+  it('labels at most 100 distinct names per instance, then `other`; a name that is not a GraphQL name is `other`', async () => {
+    for (let i = 0; i < 105; i += 1) await gql(server, `query Op${i} { __typename }`);
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }', operationName: 'not a name' }),
+    });
+    expect(response.status).toBe(400);
+
+    const metrics = await scrape(server);
+    const names = new Set(metrics.samples.filter((sample) => sample.name === OPERATIONS).map((sample) => sample.labels.operation));
+    expect(names.has('Op99')).toBe(true);
+    expect(names.has('Op100')).toBe(false);
+    expect([...names].filter((name) => /^Op\d+$/.test(name!))).toHaveLength(100);
+    expect(metrics.value(OPERATIONS, { operation: 'other' })).toBe(6);
+    expect(metrics.text).not.toContain('not a name');
+  });
+});
+
+describe('metrics switched off', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer({ METRICS: 'off' }); });
+  afterAll(async () => { await server.close(); });
+
+  it('has no /metrics', async () => {
+    expect((await fetch(metricsUrl(server))).status).toBe(404);
+  });
+});
+
+describe('metrics behind METRICS_TOKEN', () => {
+  const token = 'scrape-token-0123456789abcdef';
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer({ METRICS_TOKEN: token }); });
+  afterAll(async () => { await server.close(); });
+
+  it('answers 401 with WWW-Authenticate: Bearer without the token or with a wrong one, 200 with it', async () => {
+    for (const attempt of [undefined, 'wrong', `${token}x`, token.slice(0, -1)]) {
+      const refused = await scrape(server, attempt);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+      expect(refused.text).not.toContain('session_server_');
+    }
+    const basic = await fetch(metricsUrl(server), { headers: { authorization: `Basic ${Buffer.from(`x:${token}`).toString('base64')}` } });
+    expect(basic.status).toBe(401);
+    const allowed = await scrape(server, token);
+    expect(allowed.status).toBe(200);
+    expect(allowed.text).toContain('session_server_graphql_operations_total');
+    expect(allowed.text).not.toContain(token);
+  });
+});
