@@ -6,6 +6,12 @@ const PREFIX = 'session_server_';
 /** How an HTTP GraphQL operation ended: no errors, errors in the result, or never a runnable operation (syntax, validation, limits). */
 export type OperationOutcome = 'success' | 'error' | 'invalid';
 
+/** How a `login` ended: a session, a wrong email or password, or refused unchecked by the throttle. */
+export type LoginOutcome = 'success' | 'failure' | 'throttled';
+
+/** The tables the cleanup job deletes from. */
+export type CleanupTable = 'sessions' | 'security_events' | 'login_failures';
+
 /** A counter whose label values the compiler checks, so a typo cannot open a new series. */
 export interface LabelledCounter<Labels> {
   inc(labels: Labels, value?: number): void;
@@ -29,6 +35,8 @@ export interface Metrics {
   registry: Registry;
   graphqlOperations: LabelledCounter<OperationLabels>;
   graphqlOperationDuration: LabelledHistogram<OperationLabels>;
+  logins: LabelledCounter<{ outcome: LoginOutcome }>;
+  cleanupRowsRemoved: LabelledCounter<{ table: CleanupTable }>;
 }
 
 export interface MetricsOptions {
@@ -64,5 +72,16 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
       buckets: OPERATION_BUCKETS,
       registers,
     }),
+    logins: counterOf(registry, 'logins_total', 'login mutations, by outcome: success, failure (wrong email or password) or throttled (refused unchecked).', 'outcome', ['success', 'failure', 'throttled']),
+    cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures']),
   };
+}
+
+/** A counter with one label whose every value exists from the start, at 0, so `rate()` sees the first event. */
+function counterOf<Label extends string, Value extends string>(
+  registry: Registry, name: string, help: string, label: Label, values: readonly Value[],
+): LabelledCounter<Record<Label, Value>> {
+  const counter = new Counter({ name: `${PREFIX}${name}`, help, labelNames: [label], registers: [registry] });
+  for (const value of values) counter.inc({ [label]: value } as Record<Label, Value>, 0);
+  return counter;
 }

@@ -57,7 +57,7 @@ export interface RunningServer {
 export async function startServer({ config, database, logger, authSecret, clock = systemClock, geolocator }: ServerDeps): Promise<RunningServer> {
   const metrics = createMetrics({ processMetrics: config.metrics });
   const bus = createNotifyRevocationBus(database, logger);
-  const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator });
+  const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator, metrics });
   const { sessions } = services;
   const contexts = createContextBuilder({
     services,
@@ -66,7 +66,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
   });
   const connections = createLiveConnections({ logger });
   await deliverRevocations({ bus, connections, sessions, logger });
-  const jobs = startJobs({ config, database, revoker, clock, logger });
+  const jobs = startJobs({ config, database, revoker, clock, logger, metrics });
 
   const app = express();
   app.disable('x-powered-by');

@@ -9,10 +9,11 @@ import type { Config } from './config.js';
 import type { Services } from './context.js';
 import type { Database } from './db/client.js';
 import type { Geolocator } from './devices/geolocation.js';
-import { runCleanup } from './jobs/cleanup.js';
+import { runCleanup, type CleanupResult } from './jobs/cleanup.js';
 import { sweepExpiredSessions } from './jobs/expiry-sweep.js';
 import { every, type ScheduledJob } from './jobs/schedule.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { RevocationBus } from './realtime/revocation-bus.js';
 
 export interface ServicesDeps {
@@ -23,10 +24,11 @@ export interface ServicesDeps {
   authSecret: string;
   clock: Clock;
   geolocator: Geolocator;
+  metrics: Pick<Metrics, 'logins'>;
 }
 
 /** Builds every service from the settings, each given what it needs and nothing more. */
-export function createServices({ config, database: { db, sessionCheckDb }, bus, logger, authSecret, clock, geolocator }: ServicesDeps): Services & { revoker: Revoker } {
+export function createServices({ config, database: { db, sessionCheckDb }, bus, logger, authSecret, clock, geolocator, metrics }: ServicesDeps): Services & { revoker: Revoker } {
   const accessTokens = createAccessTokens({ secret: authSecret, ttlSeconds: config.accessTokenTtlSeconds, clock });
   const events = createSecurityEvents({ db, clock, logger });
   const revoker = createRevoker({ db, clock, logger, bus, events, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
@@ -44,18 +46,29 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
     db, clock,
     limits: { perEmailAndIp: config.loginMaxFailuresPerEmailIp, perIp: config.loginMaxFailuresPerIp, windowSeconds: config.loginFailureWindowSeconds },
   });
-  const accounts = createAccountService({ db, clock, logger, sessions, throttle, events, revoker });
+  const accounts = createAccountService({ db, clock, logger, sessions, throttle, events, revoker, logins: metrics.logins });
   return { accounts, sessions, events, revoker };
 }
 
 /** The background jobs of a running server: the expiry sweep and the cleanup. */
 export function startJobs(
-  { config, database, revoker, clock, logger }: { config: Config; database: Pick<Database, 'db' | 'tryWithLock'>; revoker: Revoker; clock: Clock; logger: Logger },
+  { config, database, revoker, clock, logger, metrics }: {
+    config: Config; database: Pick<Database, 'db' | 'tryWithLock'>; revoker: Revoker; clock: Clock; logger: Logger; metrics: Pick<Metrics, 'cleanupRowsRemoved'>;
+  },
 ): ScheduledJob[] {
+  const cleanup = async () => countRemoved(metrics, await runCleanup({ database, clock, logger, ...cleanupSettings(config) }));
   return [
     every(config.expirySweepSeconds, 'expiry-sweep', () => sweepExpiredSessions({ revoker, clock, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds }), logger),
-    every(config.cleanupIntervalSeconds, 'cleanup', () => runCleanup({ database, clock, logger, ...cleanupSettings(config) }), logger),
+    every(config.cleanupIntervalSeconds, 'cleanup', cleanup, logger),
   ];
+}
+
+/** Nothing when another instance held the lock: its own counters have the rows. */
+function countRemoved({ cleanupRowsRemoved }: Pick<Metrics, 'cleanupRowsRemoved'>, removed: CleanupResult | null): void {
+  if (!removed) return;
+  cleanupRowsRemoved.inc({ table: 'sessions' }, removed.sessions);
+  cleanupRowsRemoved.inc({ table: 'security_events' }, removed.securityEvents);
+  cleanupRowsRemoved.inc({ table: 'login_failures' }, removed.loginFailures);
 }
 
 export function cleanupSettings(config: Config) {

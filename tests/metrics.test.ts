@@ -1,15 +1,18 @@
 // GET /metrics: Prometheus text of this instance's own registry, optionally behind METRICS_TOKEN, absent with METRICS=off.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, signUpUser } from './helpers/graphql.js';
+import { gql, loginUser, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
 import { metricsUrl, scrape } from './helpers/metrics.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { waitFor } from './helpers/ws.js';
 
 const OPERATIONS = 'session_server_graphql_operations_total';
 const DURATION_COUNT = 'session_server_graphql_operation_duration_seconds_count';
+const LOGINS = 'session_server_logins_total';
+const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }';
 
 describe('metrics', () => {
   let server: TestServer;
-  beforeAll(async () => { server = await startTestServer(); });
+  beforeAll(async () => { server = await startTestServer({ LOGIN_MAX_FAILURES_PER_EMAIL_IP: '2' }); });
   afterAll(async () => { await server.close(); });
 
   it("serves the Prometheus text format with Node's process metrics", async () => {
@@ -38,6 +41,39 @@ describe('metrics', () => {
     expect(after.value('session_server_graphql_operation_duration_seconds_sum', { operation: 'CurrentUser' })).toBeGreaterThan(0);
     // The sign-up's payload went through the server; none of it may reach the metrics.
     for (const secret of [user.accessToken, user.refreshToken, user.user.email]) expect(after.text).not.toContain(secret);
+  });
+
+  it('counts logins by outcome: success, failure, and throttled once the limit is reached', async () => {
+    const user = await signUpUser(server);
+    const login = (password: string) => gql(server, LOGIN, { variables: { input: { email: user.user.email, password } } });
+    const before = await scrape(server);
+    await loginUser(server, user.user.email);
+    expect((await login('not the password')).code).toBe('INVALID_CREDENTIALS');
+    expect((await login('not the password either')).code).toBe('INVALID_CREDENTIALS');
+    expect((await login(PASSWORD)).code).toBe('RATE_LIMITED');
+    // An unknown email is a failure like a wrong password.
+    expect((await gql(server, LOGIN, { variables: { input: { email: uniqueEmail(), password: PASSWORD } } })).code).toBe('INVALID_CREDENTIALS');
+
+    const after = await scrape(server);
+    const moved = (outcome: string) => after.value(LOGINS, { outcome }) - before.value(LOGINS, { outcome });
+    expect([moved('success'), moved('failure'), moved('throttled')]).toEqual([1, 3, 1]);
+    expect(after.text).not.toContain(user.user.email);
+  });
+});
+
+describe('metrics: the cleanup job', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer({ CLEANUP_INTERVAL_SECONDS: '1' }); });
+  afterAll(async () => { await server.close(); });
+
+  it('counts the rows it removes, by table', async () => {
+    const removed = async (table: string) => (await scrape(server)).value('session_server_cleanup_rows_removed_total', { table });
+    expect(await removed('login_failures')).toBe(0);
+    await gql(server, LOGIN, { variables: { input: { email: uniqueEmail(), password: PASSWORD } } });
+    // The failure leaves the throttling window (900 s), and the next run removes it.
+    server.clock.advance(901);
+    await waitFor(async () => (await removed('login_failures')) === 1, 'the cleanup to count the failure', 5_000);
+    expect(await removed('sessions')).toBe(0);
   });
 });
 

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { sessions as sessionsTable, users, type UserRow } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { RateLimitedError } from '../errors.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -41,11 +42,12 @@ export interface AccountServiceDeps {
   throttle: LoginThrottle;
   events: SecurityEvents;
   revoker: Revoker;
+  logins: Metrics['logins'];
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
-export function createAccountService({ db, clock, logger, sessions, throttle, events, revoker }: AccountServiceDeps) {
+export function createAccountService({ db, clock, logger, sessions, throttle, events, revoker, logins }: AccountServiceDeps) {
   /**
    * One password check under the throttle: refused unchecked past a limit (RATE_LIMITED), a
    * failure counted and recorded, a success forgiving earlier failures. Returns the account for the right password.
@@ -92,9 +94,17 @@ export function createAccountService({ db, clock, logger, sessions, throttle, ev
 
     /** A new session for the right password; null otherwise, after the same amount of work either way. */
     async login(email: string, password: string, origin: SignInOrigin): Promise<IssuedSession | null> {
-      const user = await checkPassword(email, password, origin);
-      if (!user) return null;
-      return sessions.createSession({ user: { id: user.id, email: user.email, createdAt: user.createdAt }, device: origin.device, origin, event: 'LOGGED_IN' });
+      const user = await checkPassword(email, password, origin).catch((error: unknown) => {
+        if (error instanceof RateLimitedError) logins.inc({ outcome: 'throttled' });
+        throw error;
+      });
+      if (!user) {
+        logins.inc({ outcome: 'failure' });
+        return null;
+      }
+      const issued = await sessions.createSession({ user: { id: user.id, email: user.email, createdAt: user.createdAt }, device: origin.device, origin, event: 'LOGGED_IN' });
+      logins.inc({ outcome: 'success' });
+      return issued;
     },
 
     /** Sudo mode: the right password marks the caller's session fresh. Throttled like a login. */
