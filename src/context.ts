@@ -7,6 +7,7 @@ import { readClientHints, type ClientHints } from './devices/client-hints.js';
 import type { ClientIpResolver } from './devices/client-ip.js';
 import { UnauthenticatedError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { AuthFailureReason, Metrics } from './metrics.js';
 import type { LiveConnection } from './realtime/live-connections.js';
 
 export interface Services {
@@ -39,6 +40,8 @@ export interface ContextDeps {
   services: Services;
   clientIp: ClientIpResolver;
   logger: Logger;
+  /** Where failed token checks, and requests without the token they needed, are counted. */
+  authFailures: Metrics['authFailures'];
 }
 
 const BEARER = /^Bearer +(\S+) *$/i;
@@ -48,7 +51,7 @@ const BEARER = /^Bearer +(\S+) *$/i;
  * only fields that act as the caller refuse it, so `login` and `refreshSession` still work for a
  * client whose token has died.
  */
-export function createContextBuilder({ services, clientIp, logger }: ContextDeps) {
+export function createContextBuilder({ services, clientIp, logger, authFailures }: ContextDeps) {
   const describe = (request: IncomingMessage) => ({
     ipAddress: clientIp(request),
     userAgent: request.headers['user-agent'],
@@ -57,10 +60,18 @@ export function createContextBuilder({ services, clientIp, logger }: ContextDeps
     services,
     logger,
   });
+  /** Checks an `Authorization` value and counts a failure; no token at all is one only where a session `isRequired`. */
+  async function authenticate(header: string | undefined, { isRequired = false } = {}): Promise<AuthState> {
+    const auth = await authenticateHeader(services.sessions, header);
+    if (auth.status === 'rejected') authFailures.inc({ reason: counted(auth.reason) });
+    else if (auth.status === 'anonymous' && isRequired) authFailures.inc({ reason: 'missing' });
+    return auth;
+  }
   return {
+    authenticate,
     /** An HTTP request, whose access token is checked here, once. */
     async http(request: IncomingMessage): Promise<Context> {
-      return { ...describe(request), auth: await authenticateHeader(services.sessions, request.headers.authorization) };
+      return { ...describe(request), auth: await authenticate(request.headers.authorization) };
     },
     /** An operation over a WebSocket (`request` is its upgrade), whose session the socket server has just checked. */
     socket(request: IncomingMessage, auth: AuthState, connection: LiveConnection): Context {
@@ -78,6 +89,11 @@ export async function authenticateHeader(sessions: SessionService, header: strin
   if (!token) return { status: 'rejected', reason: 'malformed' };
   const check = await sessions.authenticate(token);
   return check.ok ? { status: 'authenticated', ...check.auth } : { status: 'rejected', reason: check.reason };
+}
+
+/** A bad signature or an unknown session is, to a client, a token this server never issued: malformed. */
+function counted(reason: AuthFailure): AuthFailureReason {
+  return reason === 'invalid' ? 'malformed' : reason;
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

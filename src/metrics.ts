@@ -9,6 +9,9 @@ export type OperationOutcome = 'success' | 'error' | 'invalid';
 /** How a `login` ended: a session, a wrong email or password, or refused unchecked by the throttle. */
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
 
+/** Why a request got no session: no token where one was needed, or a token that failed its check. */
+export type AuthFailureReason = 'missing' | 'malformed' | 'expired' | 'revoked' | 'rotated';
+
 /** The tables the cleanup job deletes from. */
 export type CleanupTable = 'sessions' | 'security_events' | 'login_failures';
 
@@ -35,6 +38,7 @@ export interface Metrics {
   registry: Registry;
   graphqlOperations: LabelledCounter<OperationLabels>;
   graphqlOperationDuration: LabelledHistogram<OperationLabels>;
+  authFailures: LabelledCounter<{ reason: AuthFailureReason }>;
   logins: LabelledCounter<{ outcome: LoginOutcome }>;
   cleanupRowsRemoved: LabelledCounter<{ table: CleanupTable }>;
 }
@@ -72,6 +76,7 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
       buckets: OPERATION_BUCKETS,
       registers,
     }),
+    authFailures: counterOf(registry, 'auth_failures_total', 'Failed authentications, by reason: missing, malformed, expired, revoked or rotated.', 'reason', ['missing', 'malformed', 'expired', 'revoked', 'rotated']),
     logins: counterOf(registry, 'logins_total', 'login mutations, by outcome: success, failure (wrong email or password) or throttled (refused unchecked).', 'outcome', ['success', 'failure', 'throttled']),
     cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures']),
   };

@@ -9,13 +9,25 @@ import { AuthResolver } from './resolvers/auth.resolver.js';
 import { RevocationResolver } from './resolvers/revocation.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
+import type { Metrics } from './metrics.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 
-/** Fields marked `@Authorized()` need a checked session; anything else is 401 UNAUTHENTICATED. */
-export const authChecker: AuthChecker<Context> = ({ context }) => {
-  if (context.auth.status === 'authenticated') return true;
-  throw new UnauthenticatedError();
-};
+/**
+ * Fields marked `@Authorized()` need a checked session; anything else is 401 UNAUTHENTICATED.
+ * A request without a token is counted as `missing` once, however many such fields it asked for;
+ * a failed token was counted when it was checked.
+ */
+export function createAuthChecker(authFailures?: Metrics['authFailures']): AuthChecker<Context> {
+  const counted = new WeakSet<Context>();
+  return ({ context }) => {
+    if (context.auth.status === 'authenticated') return true;
+    if (context.auth.status === 'anonymous' && authFailures && !counted.has(context)) {
+      counted.add(context);
+      authFailures.inc({ reason: 'missing' });
+    }
+    throw new UnauthenticatedError();
+  };
+}
 
 /**
  * Runs class-validator on input objects and reports every problem in one message.
@@ -50,10 +62,15 @@ const noTopicPubSub: PubSub = {
   },
 };
 
-export function buildAppSchema(): Promise<GraphQLSchema> {
+export interface AppSchemaOptions {
+  /** Where requests refused for want of a token are counted. @default uncounted (emitting the SDL needs no metrics) */
+  authFailures?: Metrics['authFailures'];
+}
+
+export function buildAppSchema({ authFailures }: AppSchemaOptions = {}): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [AuthResolver, RevocationResolver, SecurityEventResolver, SessionResolver, UserResolver],
-    authChecker,
+    authChecker: createAuthChecker(authFailures),
     validateFn: validateInput,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     pubSub: noTopicPubSub,

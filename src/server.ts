@@ -63,6 +63,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
     services,
     clientIp: createClientIpResolver(config.trustProxy),
     logger,
+    authFailures: metrics.authFailures,
   });
   const connections = createLiveConnections({ logger });
   await deliverRevocations({ bus, connections, sessions, logger });
@@ -77,9 +78,9 @@ export async function startServer({ config, database, logger, authSecret, clock 
   if (config.metrics) app.get('/metrics', serveMetrics({ registry: metrics.registry, token: config.metricsToken }));
   app.use('/graphql', ...allowOrigins(config.corsOrigins));
   const httpServer = createHttpServer(app);
-  const schema = await buildAppSchema();
+  const schema = await buildAppSchema({ authFailures: metrics.authFailures });
   const checks = operationChecks(config);
-  const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, sessions, contexts, connections, logger });
+  const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, contexts, connections, logger });
   const operations = measureOperations(metrics);
   const apollo = new ApolloServer<Context>({
     schema,

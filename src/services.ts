@@ -24,7 +24,7 @@ export interface ServicesDeps {
   authSecret: string;
   clock: Clock;
   geolocator: Geolocator;
-  metrics: Pick<Metrics, 'logins'>;
+  metrics: Pick<Metrics, 'logins' | 'authFailures'>;
 }
 
 /** Builds every service from the settings, each given what it needs and nothing more. */
@@ -41,6 +41,7 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
     maxSessionsPerUser: config.maxSessionsPerUser,
     geolocator,
     sessionEvents: bus,
+    authFailures: metrics.authFailures,
   });
   const throttle = createLoginThrottle({
     db, clock,

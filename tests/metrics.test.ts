@@ -3,12 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
 import { metricsUrl, scrape } from './helpers/metrics.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { waitFor } from './helpers/ws.js';
+import { connectSocket, waitFor, within } from './helpers/ws.js';
 
 const OPERATIONS = 'session_server_graphql_operations_total';
 const DURATION_COUNT = 'session_server_graphql_operation_duration_seconds_count';
 const LOGINS = 'session_server_logins_total';
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }';
+const REFRESH = 'mutation($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { accessToken } }';
+const AUTH_FAILURES = 'session_server_auth_failures_total';
+const REASONS = ['missing', 'malformed', 'expired', 'revoked', 'rotated'];
 
 describe('metrics', () => {
   let server: TestServer;
@@ -61,10 +64,57 @@ describe('metrics', () => {
   });
 });
 
-describe('metrics: the cleanup job', () => {
+describe('metrics: authentication failures', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer(); });
+  afterAll(async () => { await server.close(); });
+
+  const failures = async () => {
+    const metrics = await scrape(server);
+    return Object.fromEntries(REASONS.map((reason) => [reason, metrics.value(AUTH_FAILURES, { reason })]));
+  };
+
+  it('counts missing, malformed, revoked and rotated tokens, over HTTP and WebSocket', async () => {
+    const user = await signUpUser(server);
+    const signedOut = await loginUser(server, user.user.email);
+    await gql(server, 'mutation { logout }', { token: signedOut.accessToken });
+    const [header, payload] = user.accessToken.split('.');
+    expect(await failures()).toEqual({ missing: 0, malformed: 0, expired: 0, revoked: 0, rotated: 0 });
+
+    // Two guarded fields, one request: one `missing`. No token where none is needed is no failure.
+    expect((await gql(server, '{ mySessions { id } mySecurityEvents { edges { cursor } } }')).code).toBe('UNAUTHENTICATED');
+    expect((await gql(server, '{ me { id } }')).data).toEqual({ me: null });
+    for (const token of ['not-a-jwt', `${header}.${payload}.${'A'.repeat(43)}`]) expect((await gql(server, '{ me { id } }', { token })).code).toBe('UNAUTHENTICATED');
+    expect((await gql(server, '{ me { id } }', { headers: { authorization: 'Basic abc' } })).code).toBe('UNAUTHENTICATED');
+    expect((await gql(server, '{ me { id } }', { token: signedOut.accessToken })).code).toBe('UNAUTHENTICATED');
+    expect(await failures()).toEqual({ missing: 1, malformed: 3, expired: 0, revoked: 1, rotated: 0 });
+
+    // The access token of a pair that was refreshed away, then the refresh token itself presented again.
+    expect((await gql(server, REFRESH, { variables: { refreshToken: user.refreshToken } })).data).toBeTruthy();
+    expect((await gql(server, '{ me { id } }', { token: user.accessToken })).code).toBe('UNAUTHENTICATED');
+    expect((await gql(server, REFRESH, { variables: { refreshToken: user.refreshToken } })).code).toBe('UNAUTHENTICATED');
+    expect(await failures()).toEqual({ missing: 1, malformed: 3, expired: 0, revoked: 1, rotated: 2 });
+
+    const refused = [connectSocket(server.url), connectSocket(server.url, undefined, { authorization: 'Basic abc' }), connectSocket(server.url, signedOut.accessToken)];
+    for (const socket of refused) expect((await within(socket.closed, 2_000, 'close')).code).toBe(4401);
+    expect(await failures()).toEqual({ missing: 2, malformed: 4, expired: 0, revoked: 2, rotated: 2 });
+    expect((await scrape(server)).text).not.toContain(user.accessToken);
+  });
+});
+
+describe('metrics: as time passes', () => {
   let server: TestServer;
   beforeAll(async () => { server = await startTestServer({ CLEANUP_INTERVAL_SECONDS: '1' }); });
   afterAll(async () => { await server.close(); });
+
+  it('counts an expired access token', async () => {
+    const user = await signUpUser(server);
+    const expired = async () => (await scrape(server)).value(AUTH_FAILURES, { reason: 'expired' });
+    expect(await expired()).toBe(0);
+    server.clock.advance(901);
+    expect((await gql(server, '{ me { id } }', { token: user.accessToken })).code).toBe('UNAUTHENTICATED');
+    expect(await expired()).toBe(1);
+  });
 
   it('counts the rows it removes, by table', async () => {
     const removed = async (table: string) => (await scrape(server)).value('session_server_cleanup_rows_removed_total', { table });

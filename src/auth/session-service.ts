@@ -8,6 +8,7 @@ import type { Geolocator, Location } from '../devices/geolocation.js';
 import { isKnownDevice } from '../devices/new-device.js';
 import { ReauthenticationRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { RevocationBus, RevocationEvent } from '../realtime/revocation-bus.js';
 import { isLive, type Actor, type Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
@@ -32,6 +33,8 @@ export interface SessionServiceDeps {
   geolocator: Geolocator;
   /** Told of every new session inside its transaction, for the user's other devices. */
   sessionEvents: Pick<RevocationBus, 'publishCreated'>;
+  /** Counts a rotated-away refresh token presented again (see `createTokenRefresh`). */
+  authFailures: Metrics['authFailures'];
 }
 
 /** How a session is created: sign-up's first session, or a login. */

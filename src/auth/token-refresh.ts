@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { rotatedRefreshTokens, sessions, users } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { isLive, type Revoker } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
 import { publicSessionColumns, publicUserColumns, type IssuedSession } from './session-shapes.js';
@@ -15,6 +16,8 @@ export interface TokenRefreshDeps {
   accessTokens: AccessTokens;
   revoker: Revoker;
   idleTimeoutSeconds: number;
+  /** Counts a rotated-away refresh token presented again, as `rotated`. */
+  authFailures: Metrics['authFailures'];
 }
 
 /**
@@ -22,7 +25,7 @@ export interface TokenRefreshDeps {
  * remembered, and presenting one again ends its whole session, since either the client or a
  * thief holds a copy that should no longer exist.
  */
-export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, idleTimeoutSeconds }: TokenRefreshDeps) {
+export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, idleTimeoutSeconds, authFailures }: TokenRefreshDeps) {
   /** Rotates in one conditional UPDATE: of concurrent calls with one token, at most one matches. */
   async function rotate(oldHash: string, now: Date): Promise<IssuedSession | null> {
     const [current] = await db
@@ -56,6 +59,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
       .innerJoin(sessions, eq(sessions.id, rotatedRefreshTokens.sessionId))
       .where(eq(rotatedRefreshTokens.tokenHash, oldHash));
     if (!reused) return;
+    authFailures.inc({ reason: 'rotated' });
     logger.warn({ event: 'refresh_token.reused', sessionId: reused.sessionId, userId: reused.userId, ipAddress: origin.ipAddress }, 'rotated-away refresh token presented');
     await revoker.revoke({
       where: and(eq(sessions.userId, reused.userId), eq(sessions.id, reused.sessionId))!,

@@ -2,11 +2,10 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Server as GraphQLWsServer } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { SessionService } from '../auth/session-service.js';
 import type { Config } from '../config.js';
 import { checkOperation, type OperationChecks } from '../graphql-limits.js';
 import { isAllowedOrigin } from '../origins.js';
-import { authenticateHeader, type AuthState, type ContextBuilder } from '../context.js';
+import type { AuthState, ContextBuilder } from '../context.js';
 import { SubscriptionLimitReachedError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LiveConnection, type LiveConnections } from './live-connections.js';
@@ -16,7 +15,6 @@ export interface WebSocketServerDeps {
   schema: GraphQLSchema;
   checks: OperationChecks;
   config: Pick<Config, 'wsConnectionInitTimeoutMs' | 'wsMaxMessageBytes' | 'wsMaxSubscriptions' | 'corsOrigins'>;
-  sessions: SessionService;
   contexts: ContextBuilder;
   connections: LiveConnections;
   logger: Logger;
@@ -42,7 +40,7 @@ const KEEP_ALIVE_MS = 12_000;
  * @returns a function that closes every socket with 1001 (going away) and stops accepting.
  */
 export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<void> {
-  const { config, sessions, connections, logger } = deps;
+  const { config, contexts, connections, logger } = deps;
   const wss = new WebSocketServer({
     server: deps.httpServer,
     path: '/graphql',
@@ -58,7 +56,7 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
 
       async onConnect(ctx) {
         const authorization = readAuthorization(ctx.connectionParams);
-        const auth = await authenticateHeader(sessions, authorization);
+        const auth = await contexts.authenticate(authorization, { isRequired: true });
         const socket = ctx.extra.socket;
         if (auth.status !== 'authenticated') {
           logger.info({ event: 'websocket.refused', reason: auth.status === 'rejected' ? auth.reason : 'missing' }, 'websocket refused');
@@ -79,7 +77,7 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
         if (Object.keys(ctx.subscriptions).length > config.wsMaxSubscriptions) {
           return [new SubscriptionLimitReachedError(config.wsMaxSubscriptions)];
         }
-        const auth = connection.revokedBy ? undefined : await authenticateHeader(sessions, authorization);
+        const auth = connection.revokedBy ? undefined : await contexts.authenticate(authorization);
         if (auth?.status !== 'authenticated' || connection.revokedBy) {
           connections.remove(connection);
           connection.close('Unauthorized');
@@ -94,7 +92,7 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
 
       context: (ctx) => {
         const { connection, auth } = ctx.extra as SocketState;
-        return deps.contexts.socket(ctx.extra.request, auth, connection);
+        return contexts.socket(ctx.extra.request, auth, connection);
       },
 
       onClose(ctx) {
