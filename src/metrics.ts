@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every metric of ours starts with this; Node's process metrics keep their usual names. */
 const PREFIX = 'session_server_';
@@ -40,6 +40,8 @@ export interface Metrics {
   graphqlOperationDuration: LabelledHistogram<OperationLabels>;
   authFailures: LabelledCounter<{ reason: AuthFailureReason }>;
   logins: LabelledCounter<{ outcome: LoginOutcome }>;
+  /** Seconds from this instance hearing of a revocation to its `sessionRevoked` event written to a socket. */
+  revocationPushLatency: { observe(seconds: number): void };
   cleanupRowsRemoved: LabelledCounter<{ table: CleanupTable }>;
 }
 
@@ -54,6 +56,9 @@ export interface MetricsOptions {
 
 /** Seconds, from 1 ms: an authenticated query takes a few milliseconds. */
 const OPERATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Seconds, from 1 ms (most pushes take less) to 5 s; a socket that does not take its event is closed after 1 s. */
+const PUSH_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** Creates a registry with every metric of the server in it; recording is cheap whether or not anyone scrapes. */
 export function createMetrics({ processMetrics = true }: MetricsOptions = {}): Metrics {
@@ -78,8 +83,29 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
     }),
     authFailures: counterOf(registry, 'auth_failures_total', 'Failed authentications, by reason: missing, malformed, expired, revoked or rotated.', 'reason', ['missing', 'malformed', 'expired', 'revoked', 'rotated']),
     logins: counterOf(registry, 'logins_total', 'login mutations, by outcome: success, failure (wrong email or password) or throttled (refused unchecked).', 'outcome', ['success', 'failure', 'throttled']),
+    revocationPushLatency: new Histogram({
+      name: `${PREFIX}revocation_push_latency_seconds`,
+      help: 'Seconds from this instance hearing of a revocation (its notification, or a re-check) to the sessionRevoked event written to a socket.',
+      buckets: PUSH_BUCKETS,
+      registers,
+    }),
     cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures']),
   };
+}
+
+/** What the WebSocket gauges read. */
+export interface SocketCounts {
+  /** Open connections that passed their session check. */
+  readonly size: number;
+  subscriptionCount(): number;
+}
+
+/** The WebSocket gauges, read from the live connections at each scrape, so they cannot drift as inc/dec could. */
+export function addWebSocketGauges(registry: Registry, sockets: SocketCounts): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({ name: `${PREFIX}${name}`, help, registers: [registry], collect() { this.set(read()); } });
+  gauge('websocket_connections', 'Open WebSocket connections that passed their session check.', () => sockets.size);
+  gauge('websocket_subscriptions', 'Subscriptions (sessionRevoked, mySessionsChanged) running on those connections.', () => sockets.subscriptionCount());
 }
 
 /** A counter with one label whose every value exists from the start, at 0, so `rate()` sees the first event. */

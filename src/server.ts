@@ -23,7 +23,7 @@ import { attachWebSocketServer } from './realtime/websocket-server.js';
 import { limitCodeOf, operationChecks } from './graphql-limits.js';
 import { allowOrigins } from './origins.js';
 import { healthz, readyz } from './health.js';
-import { createMetrics } from './metrics.js';
+import { addWebSocketGauges, createMetrics } from './metrics.js';
 import { measureOperations, serveMetrics } from './metrics-http.js';
 import { assignRequestId } from './request-id.js';
 import { buildAppSchema } from './schema.js';
@@ -65,7 +65,8 @@ export async function startServer({ config, database, logger, authSecret, clock 
     logger,
     authFailures: metrics.authFailures,
   });
-  const connections = createLiveConnections({ logger });
+  const connections = createLiveConnections({ logger, onRevocationWritten: (seconds) => metrics.revocationPushLatency.observe(seconds) });
+  addWebSocketGauges(metrics.registry, connections);
   await deliverRevocations({ bus, connections, sessions, logger });
   const jobs = startJobs({ config, database, revoker, clock, logger, metrics });
 

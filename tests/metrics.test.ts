@@ -1,9 +1,9 @@
 // GET /metrics: Prometheus text of this instance's own registry, optionally behind METRICS_TOKEN, absent with METRICS=off.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
 import { metricsUrl, scrape } from './helpers/metrics.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { connectSocket, waitFor, within } from './helpers/ws.js';
+import { connectSocket, SESSION_REVOKED, subscribeOver, waitFor, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
 
 const OPERATIONS = 'session_server_graphql_operations_total';
 const DURATION_COUNT = 'session_server_graphql_operation_duration_seconds_count';
@@ -15,7 +15,9 @@ const REASONS = ['missing', 'malformed', 'expired', 'revoked', 'rotated'];
 
 describe('metrics', () => {
   let server: TestServer;
+  const sockets: SocketClient[] = [];
   beforeAll(async () => { server = await startTestServer({ LOGIN_MAX_FAILURES_PER_EMAIL_IP: '2' }); });
+  afterEach(async () => { await Promise.all(sockets.splice(0).map((socket) => socket.dispose())); });
   afterAll(async () => { await server.close(); });
 
   it("serves the Prometheus text format with Node's process metrics", async () => {
@@ -61,6 +63,34 @@ describe('metrics', () => {
     const moved = (outcome: string) => after.value(LOGINS, { outcome }) - before.value(LOGINS, { outcome });
     expect([moved('success'), moved('failure'), moved('throttled')]).toEqual([1, 3, 1]);
     expect(after.text).not.toContain(user.user.email);
+  });
+
+  it('reads the WebSocket gauges live, and times a revocation pushed to a socket', async () => {
+    const laptop = await signUpUser(server);
+    const phone = await loginUser(server, laptop.user.email);
+    const gauges = async () => {
+      const metrics = await scrape(server);
+      return [metrics.value('session_server_websocket_connections'), metrics.value('session_server_websocket_subscriptions')];
+    };
+    const pushes = async () => (await scrape(server)).value('session_server_revocation_push_latency_seconds_count');
+    expect(await gauges()).toEqual([0, 0]);
+    const { socket: phoneSocket, events } = await subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server.url, phone.accessToken, SESSION_REVOKED, sockets);
+    const idle = connectSocket(server.url, laptop.accessToken);
+    sockets.push(idle);
+    await idle.acknowledged;
+    expect(await gauges()).toEqual([2, 1]);
+    expect(await pushes()).toBe(0);
+
+    await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } });
+    expect((await within(events.first, 2_000, 'sessionRevoked')).sessionRevoked.sessionId).toBe(phone.session.id);
+    await within(phoneSocket.closed, 2_000, 'close');
+    await waitFor(async () => (await pushes()) === 1, 'the push to be timed');
+    const metrics = await scrape(server);
+    expect(metrics.value('session_server_revocation_push_latency_seconds_sum')).toBeGreaterThan(0);
+    expect(metrics.value('session_server_revocation_push_latency_seconds_bucket', { le: '5' })).toBe(1);
+    await waitFor(async () => (await gauges()).join() === '1,0', 'the gauges to drop');
+    await idle.dispose();
+    await waitFor(async () => (await gauges()).join() === '0,0', 'the gauges to reach zero');
   });
 });
 

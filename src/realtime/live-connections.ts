@@ -49,6 +49,11 @@ export class LiveConnection {
     return stream;
   }
 
+  /** Its running subscriptions: `sessionRevoked` ones not yet answered, and `mySessionsChanged` ones. */
+  get subscriptionCount(): number {
+    return this.streams.size + this.changeStreams.size;
+  }
+
   get wantsChanges(): boolean {
     return this.changeStreams.size > 0 && !this.revokedBy;
   }
@@ -58,13 +63,16 @@ export class LiveConnection {
     for (const stream of this.changeStreams) stream.push(change);
   }
 
-  /** Tells every subscription, waits (at most `deliveryTimeoutMs`) for the events to be written, then closes. */
-  async revoke(event: RevocationEvent, deliveryTimeoutMs: number): Promise<void> {
+  /**
+   * Tells every subscription, waits (at most `deliveryTimeoutMs`) for the events to be written, then
+   * closes. `onWritten` is called for each event written to the socket.
+   */
+  async revoke(event: RevocationEvent, deliveryTimeoutMs: number, onWritten: () => void = () => {}): Promise<void> {
     if (this.revokedBy) return;
     this.revokedBy = event;
-    const pending = [...this.streams].map((stream) => {
+    const pending = [...this.streams].map(async (stream) => {
       stream.push(event);
-      return stream.delivered;
+      if (await stream.delivered) onWritten();
     });
     let timer: NodeJS.Timeout | undefined;
     // A client that stopped reading must not keep a revoked socket open.
@@ -83,13 +91,15 @@ export interface LiveConnectionsOptions {
   logger: Logger;
   /** How long a revoked connection waits for its events to be written before closing. @default 1000 */
   deliveryTimeoutMs?: number;
+  /** Told, for each `sessionRevoked` event written, the seconds since `revoke` was called with it. @default nothing */
+  onRevocationWritten?: (seconds: number) => void;
 }
 
 /**
  * Every authenticated WebSocket connection of this instance, by session, so a revocation heard
  * from the bus reaches all of them.
  */
-export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000 }: LiveConnectionsOptions) {
+export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000, onRevocationWritten = () => {} }: LiveConnectionsOptions) {
   const bySession = new Map<string, Set<LiveConnection>>();
   const byUser = new Map<string, Set<LiveConnection>>();
   // A revocation can arrive between a connection's session check and its registration; this
@@ -122,12 +132,14 @@ export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000 }: Liv
 
     /** Delivers a revocation to the session's connections on this instance, then closes them. */
     async revoke(event: RevocationEvent): Promise<void> {
+      const heardAt = performance.now();
       recentlyRevoked.set(event.sessionId, event);
       const set = bySession.get(event.sessionId);
       if (!set) return;
       bySession.delete(event.sessionId);
       logger.debug({ sessionId: event.sessionId, reason: event.reason, connections: set.size }, 'closing the sockets of a revoked session');
-      await Promise.all([...set].map((connection) => connection.revoke(event, deliveryTimeoutMs)));
+      const onWritten = () => onRevocationWritten((performance.now() - heardAt) / 1000);
+      await Promise.all([...set].map((connection) => connection.revoke(event, deliveryTimeoutMs, onWritten)));
     },
 
     /** The sessions that hold at least one connection here. */
@@ -138,6 +150,13 @@ export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000 }: Liv
     get size(): number {
       let count = 0;
       for (const set of bySession.values()) count += set.size;
+      return count;
+    },
+
+    /** Subscriptions running on these connections. */
+    subscriptionCount(): number {
+      let count = 0;
+      for (const set of bySession.values()) for (const connection of set) count += connection.subscriptionCount;
       return count;
     },
   };

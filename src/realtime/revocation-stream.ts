@@ -3,16 +3,16 @@ import type { RevocationEvent } from './revocation-bus.js';
 /**
  * The source stream of one `sessionRevoked` subscription: at most one event, then the end.
  * `delivered` settles once the consumer has come back for more after taking the event (graphql-ws
- * asks for the next value only after the previous one was written to the socket) or has stopped
- * listening, so the socket can be closed without cutting the event off.
+ * asks for the next value only after the previous one was written to the socket), with true, or
+ * has stopped listening, with false, so the socket can be closed without cutting the event off.
  */
 export class RevocationStream implements AsyncIterableIterator<RevocationEvent> {
-  readonly delivered: Promise<void>;
+  readonly delivered: Promise<boolean>;
   private event: RevocationEvent | undefined;
   private isTaken = false;
   private isEnded = false;
   private waiting: ((result: IteratorResult<RevocationEvent>) => void) | undefined;
-  private markDelivered!: () => void;
+  private markDelivered!: (isWritten: boolean) => void;
 
   constructor() {
     this.delivered = new Promise((resolve) => { this.markDelivered = resolve; });
@@ -29,6 +29,7 @@ export class RevocationStream implements AsyncIterableIterator<RevocationEvent> 
   }
 
   next(): Promise<IteratorResult<RevocationEvent>> {
+    if (this.isTaken) this.markDelivered(true);
     if (this.isTaken || this.isEnded) return this.return();
     if (this.event) {
       this.isTaken = true;
@@ -39,7 +40,7 @@ export class RevocationStream implements AsyncIterableIterator<RevocationEvent> 
 
   return(): Promise<IteratorResult<RevocationEvent>> {
     this.isEnded = true;
-    this.markDelivered();
+    this.markDelivered(false);
     this.waiting?.({ value: undefined, done: true });
     this.waiting = undefined;
     return Promise.resolve({ value: undefined, done: true });
