@@ -15,6 +15,7 @@ import type { Geolocator } from './devices/geolocation.js';
 import { ACCEPTED_CLIENT_HINTS } from './devices/client-hints.js';
 import { createClientIpResolver } from './devices/client-ip.js';
 import { BadRequestError, ErrorCode } from './errors.js';
+import { serveExplorer } from './explorer/serve.js';
 import type { Logger } from './logger.js';
 import { createLiveConnections } from './realtime/live-connections.js';
 import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
@@ -78,6 +79,7 @@ export async function startServer({ config, database, logger, authSecret, clock 
   app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
   if (config.metrics) app.get('/metrics', serveMetrics({ registry: metrics.registry, token: config.metricsToken }));
   app.use('/graphql', ...allowOrigins(config.corsOrigins));
+  app.use(serveExplorer({ config, logger }));
   const httpServer = createHttpServer(app);
   const schema = await buildAppSchema({ authFailures: metrics.authFailures });
   const checks = operationChecks(config);
