@@ -13,6 +13,7 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    globalSetup: ['tests/helpers/build-explorer.ts'],
     projects: drivers.map((driver) => ({
       extends: true,
       test: {

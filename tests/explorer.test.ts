@@ -1,0 +1,141 @@
+// The GraphiQL explorer on GET /graphql: served to browsers only, from local files only, and usable
+// end to end in a real Chromium: sign up, send the token as a header, list sessions, watch one end.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveExplorer } from '../src/explorer/serve.js';
+import { createLogger } from '../src/logger.js';
+import { openInChromium, type BrowserTab } from './helpers/browser.js';
+import { openDocs, runOperation, runSubscription, setHeaders, waitForGraphiQL, waitForResult } from './helpers/graphiql-page.js';
+import { gql, PASSWORD, uniqueEmail } from './helpers/graphql.js';
+import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
+import { settle } from './helpers/ws.js';
+
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+let server: TestServer;
+beforeAll(async () => { server = await startTestServer(); });
+afterAll(async () => { await server?.close(); });
+
+describe('the explorer page', () => {
+  it('is served to a browser with a strict Content-Security-Policy, its assets cached for good', async () => {
+    const page = await fetch(server.url, { headers: { accept: BROWSER_ACCEPT } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
+    expect(page.headers.get('vary')).toMatch(/accept/i);
+    const assets = [...(await page.text()).matchAll(/(?:src|href)="(graphql\/explorer\/[^"]+)"/g)].map((match) => match[1]!);
+    expect(assets).toHaveLength(2);
+    for (const asset of assets) {
+      const response = await fetch(new URL(asset, server.url));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toContain('immutable');
+    }
+  });
+
+  it('leaves a GraphQL GET that asks for JSON to Apollo', async () => {
+    const response = await fetch(`${server.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+    });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+});
+
+describe('with GRAPHIQL=off', () => {
+  let withoutExplorer: TestServer;
+  beforeAll(async () => { withoutExplorer = await startTestServer({ GRAPHIQL: 'off' }); });
+  afterAll(async () => { await withoutExplorer?.close(); });
+
+  it('serves no page: a browser GET reaches Apollo, which refuses a GET without a query', async () => {
+    const response = await fetch(withoutExplorer.url, { headers: { accept: BROWSER_ACCEPT } });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).not.toMatch(/^text\/html/);
+  });
+});
+
+describe('without a built bundle', () => {
+  let http: Server;
+  let logs = '';
+  let emptyDir: string;
+  beforeAll(async () => {
+    emptyDir = await mkdtemp(join(tmpdir(), 'explorer-unbuilt-'));
+    const logger = createLogger({ logLevel: 'warn' }, { write: (line: string) => { logs += line; } });
+    http = createServer(express().use(serveExplorer({ config: { graphiql: true }, logger, bundleDir: emptyDir })));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => http.close(resolve));
+    await rm(emptyDir, { recursive: true, force: true });
+  });
+
+  it('answers 503 saying to run npm run build, and logs it once', async () => {
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(url, { headers: { accept: BROWSER_ACCEPT } });
+      expect(response.status).toBe(503);
+      expect(await response.text()).toContain('npm run build');
+    }
+    expect(logs.match(/not built/g)).toHaveLength(1);
+  });
+});
+
+// Once, on PGlite: the explorer is the same page whichever database driver the server uses.
+describe.skipIf(testDriver === 'postgres')('the explorer in Chromium', () => {
+  let tab: BrowserTab;
+  beforeAll(async () => {
+    tab = await openInChromium(server.url);
+    await waitForGraphiQL(tab.page);
+  });
+  afterAll(async () => { await tab?.close(); });
+
+  it('introspects the schema for its docs', async () => {
+    expect(await openDocs(tab.page, 'Query')).toContain('mySessions');
+  });
+
+  it('says what is missing when a subscription is sent without a token', async () => {
+    await runOperation(tab.page, 'Anonymous', 'subscription Anonymous { sessionRevoked { reason } }');
+    const result = await waitForResult<{ errors: Array<{ message: string }> }>(tab.page, 'errors');
+    expect(result.errors[0]?.message).toMatch(/4401 Unauthorized\. Put \{ "Authorization": "Bearer <accessToken>" \} in Headers/);
+  });
+
+  // Steps of one session in one page, in order: each it() starts where the previous one stopped.
+  let accessToken: string;
+  it('signs up through a mutation typed into the editor', async () => {
+    const email = uniqueEmail();
+    await runOperation(tab.page, 'Join', `mutation Join { signUp(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken } }`);
+    const result = await waitForResult<{ data: { signUp: { accessToken: string } } }>(tab.page, 'signUp');
+    accessToken = result.data.signUp.accessToken;
+    expect(accessToken).toMatch(/^ey/);
+  });
+
+  it('lists this browser as the current session once the token is in the Headers tab', async () => {
+    await setHeaders(tab.page, { Authorization: `Bearer ${accessToken}` });
+    await runOperation(tab.page, 'Devices', 'query Devices {\n  mySessions {\n    deviceName browser\n    os isCurrent\n  }\n}');
+    const result = await waitForResult(tab.page, 'mySessions');
+    expect(result.data?.mySessions).toEqual([expect.objectContaining({ browser: expect.stringMatching(/Chrom/), isCurrent: true })]);
+    await saveScreenshotWhenAsked(tab);
+  });
+
+  it('shows sessionRevoked over the WebSocket when the session is signed out from elsewhere', async () => {
+    await runSubscription(tab.page, 'Watch', 'subscription Watch { sessionRevoked { reason } }');
+    await settle();
+    expect((await gql(server, 'mutation { logout }', { token: accessToken })).data).toEqual({ logout: true });
+    const result = await waitForResult(tab.page, 'sessionRevoked');
+    expect(result).toEqual({ data: { sessionRevoked: { reason: 'LOGOUT' } } });
+  });
+
+  it('asked nothing of any other origin and logged no error', () => {
+    expect(tab.foreignRequests).toEqual([]);
+    expect(tab.errors).toEqual([]);
+  });
+});
+
+/** `UPDATE_SCREENSHOT=1` refreshes the README's picture of the explorer, docs/graphiql.png. */
+async function saveScreenshotWhenAsked(tab: BrowserTab): Promise<void> {
+  if (!process.env.UPDATE_SCREENSHOT) return;
+  await tab.page.screenshot({ path: new URL('../docs/graphiql.png', import.meta.url).pathname });
+}

@@ -1,0 +1,55 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install chromium`, which .ci/run does): the tests never download a browser. */
+const CHROMIUM = '/usr/bin/chromium';
+
+// No sandbox: CI runs as root. The rest keeps Chromium off the network on its own account
+// (updates, sync, QUIC probes), which a closed network would otherwise turn into slow timeouts.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface BrowserTab {
+  page: Page;
+  /** Every URL the page asked for outside the origin it was opened on (WebSocket ones included). */
+  foreignRequests: string[];
+  /** Console errors and uncaught exceptions, as text. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Opens `url` in a fresh headless Chromium (a temporary profile, removed on close) at 1280x800. */
+export async function openInChromium(url: string): Promise<BrowserTab> {
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // Well within the test's own timeout, so that a step that hangs is named in the failure.
+  page.setDefaultTimeout(10_000);
+  const origin = new URL(url);
+  const foreignRequests: string[] = [];
+  const errors: string[] = [];
+  // `data:` URLs (GraphiQL's inlined fonts and icons) are part of the page, not requests to anyone.
+  const note = (requested: string) => {
+    if (!requested.startsWith('data:') && !isSameHost(new URL(requested), origin)) foreignRequests.push(requested);
+  };
+  page.on('request', (request) => note(request.url()));
+  page.on('websocket', (socket) => note(socket.url()));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  return { page, foreignRequests, errors, close: () => browser.close() };
+}
+
+/** Same host and port; `ws:` counts as `http:` and `wss:` as `https:`. */
+function isSameHost(requested: URL, origin: URL): boolean {
+  const scheme = requested.protocol.replace(/^ws/, 'http');
+  return scheme === origin.protocol && requested.host === origin.host;
+}
