@@ -6,7 +6,7 @@ import type { AuthFailure, Authenticated } from './auth/session-shapes.js';
 import { readClientHints, type ClientHints } from './devices/client-hints.js';
 import type { ClientIpResolver } from './devices/client-ip.js';
 import { UnauthenticatedError } from './errors.js';
-import type { Logger } from './logger.js';
+import { requestIdOf } from './request-id.js';
 import type { AuthFailureReason, Metrics } from './metrics.js';
 import type { LiveConnection } from './realtime/live-connections.js';
 
@@ -31,7 +31,8 @@ export interface Context {
   /** User-Agent Client Hints, when the client sent any. */
   clientHints: ClientHints | null;
   services: Services;
-  logger: Logger;
+  /** The HTTP request's id (see request-id.ts), for the log lines written on its behalf. */
+  requestId: string | undefined;
   /** The WebSocket connection an operation came over; absent over HTTP. */
   connection?: LiveConnection;
 }
@@ -39,7 +40,6 @@ export interface Context {
 export interface ContextDeps {
   services: Services;
   clientIp: ClientIpResolver;
-  logger: Logger;
   /** Where failed token checks, and requests without the token they needed, are counted. */
   authFailures: Metrics['authFailures'];
 }
@@ -51,14 +51,14 @@ const BEARER = /^Bearer +(\S+) *$/i;
  * only fields that act as the caller refuse it, so `login` and `refreshSession` still work for a
  * client whose token has died.
  */
-export function createContextBuilder({ services, clientIp, logger, authFailures }: ContextDeps) {
+export function createContextBuilder({ services, clientIp, authFailures }: ContextDeps) {
   const describe = (request: IncomingMessage) => ({
     ipAddress: clientIp(request),
     userAgent: request.headers['user-agent'],
     deviceIdHeader: firstHeader(request.headers['x-device-id']),
     clientHints: readClientHints(request.headers),
     services,
-    logger,
+    requestId: requestIdOf(request),
   });
   /** Checks an `Authorization` value and counts a failure; no token at all is one only where a session `isRequired`. */
   async function authenticate(header: string | undefined, { isRequired = false } = {}): Promise<AuthState> {
@@ -102,7 +102,7 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 
 /** Where the operation came from, for sessions and security events. */
 export function requestOriginOf(context: Context): RequestOrigin {
-  return { ipAddress: context.ipAddress, userAgent: context.userAgent };
+  return { ipAddress: context.ipAddress, userAgent: context.userAgent, requestId: context.requestId };
 }
 
 /** The checked caller of a field guarded by `@Authorized()`. */

@@ -1,6 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.js';
-import { currentRequestId } from './request-id.js';
 
 export type { Logger };
 
@@ -11,8 +10,6 @@ export type { Logger };
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
   return pino({
     level: config.logLevel,
-    // Every line written while a request runs carries its id, whichever service writes it.
-    mixin: currentRequestId,
     redact: {
       paths: ['password', '*.password', 'token', '*.token', 'accessToken', 'refreshToken', 'authorization', '*.authorization'],
       censor: '[redacted]',

@@ -1,12 +1,11 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createContextBuilder, type Context } from './context.js';
@@ -21,12 +20,13 @@ import { createLiveConnections } from './realtime/live-connections.js';
 import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
 import { deliverRevocations } from './realtime/revocation-delivery.js';
 import { attachWebSocketServer } from './realtime/websocket-server.js';
-import { limitCodeOf, operationChecks } from './graphql-limits.js';
+import { formatError, logUnexpectedErrors } from './error-reporting.js';
+import { operationChecks, type OperationChecks } from './graphql-limits.js';
 import { allowOrigins } from './origins.js';
 import { healthz, readyz } from './health.js';
 import { addWebSocketGauges, createMetrics } from './metrics.js';
 import { measureOperations, serveMetrics } from './metrics-http.js';
-import { assignRequestId } from './request-id.js';
+import { assignRequestId, requestIdOf } from './request-id.js';
 import { buildAppSchema } from './schema.js';
 import { createServices, startJobs } from './services.js';
 
@@ -41,6 +41,11 @@ export interface ServerDeps {
   /** @default the system clock */
   clock?: Clock;
   geolocator: Geolocator;
+  /**
+   * Request ids, metrics and the GraphQL limits. Off only to weigh what they cost
+   * (`tests/bench/surface-overhead.ts`); no setting turns them off. @default true
+   */
+  operationalLayers?: boolean;
 }
 
 export interface RunningServer {
@@ -55,15 +60,15 @@ export interface RunningServer {
 }
 
 /** Wires HTTP, WebSocket, Apollo and the services together and starts listening. */
-export async function startServer({ config, database, logger, authSecret, clock = systemClock, geolocator }: ServerDeps): Promise<RunningServer> {
-  const metrics = createMetrics({ processMetrics: config.metrics });
+export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, database, logger, authSecret, clock = systemClock, geolocator, operationalLayers = true } = deps;
+  const metrics = createMetrics({ processMetrics: config.metrics && operationalLayers });
   const bus = createNotifyRevocationBus(database, logger);
   const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator, metrics });
   const { sessions } = services;
   const contexts = createContextBuilder({
     services,
     clientIp: createClientIpResolver(config.trustProxy),
-    logger,
     authFailures: metrics.authFailures,
   });
   const connections = createLiveConnections({ logger, onRevocationWritten: (seconds) => metrics.revocationPushLatency.observe(seconds) });
@@ -73,48 +78,28 @@ export async function startServer({ config, database, logger, authSecret, clock 
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(assignRequestId);
+  if (operationalLayers) app.use(assignRequestId);
   let isStopping = false;
   app.get('/healthz', healthz);
   app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
-  if (config.metrics) app.get('/metrics', serveMetrics({ registry: metrics.registry, token: config.metricsToken }));
+  if (config.metrics && operationalLayers) app.get('/metrics', serveMetrics({ registry: metrics.registry, token: config.metricsToken }));
   app.use('/graphql', ...allowOrigins(config.corsOrigins));
   app.use(serveExplorer({ config, logger }));
   const httpServer = createHttpServer(app);
   const schema = await buildAppSchema({ authFailures: metrics.authFailures });
-  const checks = operationChecks(config);
+  const checks = operationalLayers ? operationChecks(config) : { ...operationChecks(config), parseOptions: {}, validationRules: [] };
   const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, contexts, connections, logger });
   const operations = measureOperations(metrics);
-  const apollo = new ApolloServer<Context>({
-    schema,
-    parseOptions: checks.parseOptions,
-    validationRules: checks.validationRules,
-    introspection: checks.introspection,
-    hideSchemaDetailsFromClientErrors: !checks.introspection,
-    // Stated although they are Apollo's defaults: a batch would multiply every limit above.
-    allowBatchedHttpRequests: false,
-    csrfPrevention: true,
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_GRACE_MS }),
-      ApolloServerPluginLandingPageDisabled(),
-      refuseSubscriptionsOverHttp,
-      // Nothing here is cacheable, and the plugin would instrument every field of every request.
-      ApolloServerPluginCacheControlDisabled(),
-      operations.plugin,
-    ],
-    // main.ts owns shutdown, so Apollo must not act on SIGTERM by itself.
-    stopOnTerminationSignals: false,
-    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
-    formatError: (formatted, error) => formatError(formatted, error, config.nodeEnv, logger),
-  });
+  const apollo = createApollo({ schema, checks, httpServer, config, logger, plugins: operationalLayers ? [operations.plugin] : [] });
   await apollo.start();
 
+  const httpContext = ({ req }: { req: express.Request }) => contexts.http(req);
   app.use(
     '/graphql',
     askForClientHints,
     requireJsonBody,
     express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, { context: operations.timed(({ req }) => contexts.http(req)) }),
+    expressMiddleware(apollo, { context: operationalLayers ? operations.timed(httpContext) : httpContext }),
   );
   app.use(handleTransportError(logger));
 
@@ -136,6 +121,41 @@ export async function startServer({ config, database, logger, authSecret, clock 
       await bus.close();
     },
   };
+}
+
+interface ApolloDeps {
+  schema: GraphQLSchema;
+  checks: OperationChecks;
+  httpServer: Server;
+  config: Config;
+  logger: Logger;
+  plugins: ApolloServerPlugin<Context>[];
+}
+
+function createApollo({ schema, checks, httpServer, config, logger, plugins }: ApolloDeps): ApolloServer<Context> {
+  return new ApolloServer<Context>({
+    schema,
+    parseOptions: checks.parseOptions,
+    validationRules: checks.validationRules,
+    introspection: checks.introspection,
+    hideSchemaDetailsFromClientErrors: !checks.introspection,
+    // Stated although they are Apollo's defaults: a batch would multiply every limit.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_GRACE_MS }),
+      ApolloServerPluginLandingPageDisabled(),
+      refuseSubscriptionsOverHttp,
+      logUnexpectedErrors(logger),
+      // Nothing here is cacheable, and the plugin would instrument every field of every request.
+      ApolloServerPluginCacheControlDisabled(),
+      ...plugins,
+    ],
+    // main.ts owns shutdown, so Apollo must not act on SIGTERM by itself.
+    stopOnTerminationSignals: false,
+    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
+    formatError: (formatted, error) => formatError(formatted, error, config.nodeEnv),
+  });
 }
 
 /** Apollo would run a subscription over HTTP as if it were a query; say where it is served instead. */
@@ -162,11 +182,11 @@ const requireJsonBody: RequestHandler = (req, res, next) => {
 
 /** Malformed JSON and oversized bodies get a GraphQL-shaped 4xx instead of Express's HTML page. */
 function handleTransportError(logger: Logger): ErrorRequestHandler {
-  return (error: { status?: number; type?: string }, _req, res, _next) => {
+  return (error: { status?: number; type?: string }, req, res, _next) => {
     if (error.type === 'entity.too.large') return sendTransportError(res, 413, 'Request body is too large.');
     if (error.type === 'entity.parse.failed') return sendTransportError(res, 400, 'Request body is not valid JSON.');
     if (error.status && error.status >= 400 && error.status < 500) return sendTransportError(res, error.status, 'Bad request.');
-    logger.error({ err: error }, 'unexpected transport error');
+    logger.error({ err: error, requestId: requestIdOf(req) }, 'unexpected transport error');
     sendTransportError(res, 500, 'Internal server error.');
   };
 }
@@ -174,31 +194,4 @@ function handleTransportError(logger: Logger): ErrorRequestHandler {
 function sendTransportError(res: express.Response, status: number, message: string): void {
   const code = status >= 500 ? ErrorCode.InternalServerError : ErrorCode.BadRequest;
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
-}
-
-/**
- * Errors the server did not mean a client to read are logged in full and reach the client as a generic
- * message; only in development do they keep their message and stack trace.
- */
-function formatError(formatted: GraphQLFormattedError, error: unknown, nodeEnv: Config['nodeEnv'], logger: Logger): GraphQLFormattedError {
-  if (isMeantForClient(error)) return withLimitCode(withoutStacktrace(formatted), error as GraphQLError);
-  logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error');
-  if (nodeEnv === 'development') return formatted;
-  return { message: 'Internal server error.', path: formatted.path, extensions: { code: ErrorCode.InternalServerError } };
-}
-
-/** A GraphQLError raised on purpose (ours, or GraphQL's own syntax and validation errors), not one wrapping a crash. */
-function isMeantForClient(error: unknown): boolean {
-  return error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError);
-}
-
-function withLimitCode(formatted: GraphQLFormattedError, error: GraphQLError): GraphQLFormattedError {
-  const code = limitCodeOf(error);
-  return code ? { ...formatted, extensions: { ...formatted.extensions, code } } : formatted;
-}
-
-function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  if (!formatted.extensions?.stacktrace) return formatted;
-  const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
-  return { ...formatted, extensions };
 }

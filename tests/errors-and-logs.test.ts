@@ -36,13 +36,16 @@ describe('unexpected errors', () => {
   it('reach the client as INTERNAL_SERVER_ERROR with a generic message, and the log with the detail', async () => {
     const user = await signUpUser(server);
     await server.database.db.execute(sql`ALTER TABLE users RENAME TO users_gone`);
-    const result = await gql(server, `mutation { login(input: { email: "${user.user.email}", password: "${PASSWORD}" }) { accessToken } }`);
+    const result = await gql(server, `mutation { login(input: { email: "${user.user.email}", password: "${PASSWORD}" }) { accessToken } }`, {
+      headers: { 'x-request-id': 'crash-request-3' },
+    });
     await server.database.db.execute(sql`ALTER TABLE users_gone RENAME TO users`);
 
     expect(result.code).toBe('INTERNAL_SERVER_ERROR');
     expect(result.errors![0]!.message).toBe('Internal server error.');
     expect(JSON.stringify(result.errors)).not.toMatch(/users|stacktrace|relation/);
-    expect(server.logs()).toMatch(/"msg":"unexpected error"/);
+    const logged = server.logs().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; requestId?: string });
+    expect(logged.find((line) => line.msg === 'unexpected error')?.requestId).toBe('crash-request-3');
     expect(server.logs()).toMatch(/relation \\"users\\" does not exist/);
   });
 });

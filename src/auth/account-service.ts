@@ -58,7 +58,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, ev
     const retryAfterSeconds = await throttle.retryAfterSeconds(attempt);
     if (retryAfterSeconds > 0) {
       if (user) await events.record(db, [{ userId: user.id, type: 'LOGIN_THROTTLED', sessionId, origin }]);
-      logger.warn({ event: 'login.throttled', ipAddress: origin.ipAddress, retryAfterSeconds }, 'login throttled');
+      logger.warn({ event: 'login.throttled', ipAddress: origin.ipAddress, retryAfterSeconds, requestId: origin.requestId }, 'login throttled');
       throw new RateLimitedError(retryAfterSeconds);
     }
     const isValid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
@@ -71,7 +71,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, ev
       // A failure for an unknown email is logged, but stored against nobody.
       if (user) await events.record(tx, [{ userId: user.id, type: 'LOGIN_FAILED', sessionId, origin }]);
     });
-    logger.info({ event: 'login.failed', ipAddress: origin.ipAddress }, 'login failed');
+    logger.info({ event: 'login.failed', ipAddress: origin.ipAddress, requestId: origin.requestId }, 'login failed');
     return null;
   }
 
@@ -88,7 +88,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, ev
         if (!user) return null;
         return sessions.createSession({ user, device: origin.device, origin, event: 'SIGNED_UP' }, tx);
       });
-      if (issued) logger.info({ event: 'user.signed_up', userId: issued.user.id }, 'account created');
+      if (issued) logger.info({ event: 'user.signed_up', userId: issued.user.id, requestId: origin.requestId }, 'account created');
       return issued;
     },
 

@@ -78,7 +78,7 @@ export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSecon
       deviceName: row.deviceName,
       origin: actor?.origin,
     })));
-    for (const row of rows) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason }, 'session revoked');
+    for (const row of rows) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason, requestId: actor?.origin?.requestId }, 'session revoked');
     return rows.map(({ id, userId }) => ({ id, userId }));
   }
 

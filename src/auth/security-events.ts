@@ -4,10 +4,11 @@ import type { Db } from '../db/client.js';
 import { securityEvents, type SecurityEventType } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
-/** Where a change came from: the request's address and User-Agent. */
+/** Where a change came from: the request's address and User-Agent, and its id for the log lines. */
 export interface RequestOrigin {
   ipAddress: string | null;
   userAgent?: string | undefined;
+  requestId?: string | undefined;
 }
 
 export interface SecurityEventInput {
@@ -61,7 +62,7 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
           is_new_device boolean)`);
       for (const input of inputs) {
         logger.info(
-          { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, ipAddress: input.origin?.ipAddress },
+          { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, ipAddress: input.origin?.ipAddress, requestId: input.origin?.requestId },
           'security event',
         );
       }

@@ -111,7 +111,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         return { session: session!, isNewDevice };
       };
       const { session, isNewDevice } = tx ? await create(tx) : await db.transaction(create);
-      logger.info({ event: 'session.created', sessionId: id, userId: user.id, deviceName: device.deviceName, ipAddress: origin.ipAddress, isNewDevice }, 'session created');
+      logger.info({ event: 'session.created', sessionId: id, userId: user.id, deviceName: device.deviceName, ipAddress: origin.ipAddress, isNewDevice, requestId: origin.requestId }, 'session created');
       return { user, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice };
     },
 

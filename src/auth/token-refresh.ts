@@ -27,7 +27,7 @@ export interface TokenRefreshDeps {
  */
 export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, idleTimeoutSeconds, authFailures }: TokenRefreshDeps) {
   /** Rotates in one conditional UPDATE: of concurrent calls with one token, at most one matches. */
-  async function rotate(oldHash: string, now: Date): Promise<IssuedSession | null> {
+  async function rotate(oldHash: string, now: Date, origin: RequestOrigin): Promise<IssuedSession | null> {
     const [current] = await db
       .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt })
       .from(sessions)
@@ -47,7 +47,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
     });
     if (!session) return null;
     const [user] = await db.select(publicUserColumns).from(users).where(eq(users.id, current.userId));
-    logger.info({ event: 'session.refreshed', sessionId: session.id, userId: current.userId }, 'session refreshed');
+    logger.info({ event: 'session.refreshed', sessionId: session.id, userId: current.userId, requestId: origin.requestId }, 'session refreshed');
     return { user: user!, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice: false };
   }
 
@@ -60,7 +60,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
       .where(eq(rotatedRefreshTokens.tokenHash, oldHash));
     if (!reused) return;
     authFailures.inc({ reason: 'rotated' });
-    logger.warn({ event: 'refresh_token.reused', sessionId: reused.sessionId, userId: reused.userId, ipAddress: origin.ipAddress }, 'rotated-away refresh token presented');
+    logger.warn({ event: 'refresh_token.reused', sessionId: reused.sessionId, userId: reused.userId, ipAddress: origin.ipAddress, requestId: origin.requestId }, 'rotated-away refresh token presented');
     await revoker.revoke({
       where: and(eq(sessions.userId, reused.userId), eq(sessions.id, reused.sessionId))!,
       reason: 'REFRESH_TOKEN_REUSE',
@@ -72,7 +72,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
     /** A new token pair of the same session, or null: unknown token, ended session, or reuse (which ends it). */
     async refreshSession(refreshToken: string, origin: RequestOrigin): Promise<IssuedSession | null> {
       const oldHash = hashToken(refreshToken);
-      const issued = await rotate(oldHash, clock.now());
+      const issued = await rotate(oldHash, clock.now(), origin);
       if (!issued) await revokeOnReuse(oldHash, origin);
       return issued;
     },

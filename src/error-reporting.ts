@@ -1,0 +1,48 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Config } from './config.js';
+import type { Context } from './context.js';
+import { ErrorCode } from './errors.js';
+import { limitCodeOf } from './graphql-limits.js';
+import type { Logger } from './logger.js';
+
+/** Logs, with the request's id, every error of an operation that is not one the server meant a client to read. */
+export function logUnexpectedErrors(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    requestDidStart: async ({ contextValue }) => ({
+      didEncounterErrors: async ({ errors }) => {
+        for (const error of errors) {
+          if (isMeantForClient(error)) continue;
+          logger.error({ err: unwrapResolverError(error), path: error.path, requestId: contextValue.requestId }, 'unexpected error');
+        }
+      },
+    }),
+  };
+}
+
+/**
+ * Errors the server did not mean a client to read reach it as a generic message; only in
+ * development do they keep their message and stack trace. `logUnexpectedErrors` logs them in full.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, nodeEnv: Config['nodeEnv']): GraphQLFormattedError {
+  if (isMeantForClient(error)) return withLimitCode(withoutStacktrace(formatted), error as GraphQLError);
+  if (nodeEnv === 'development') return formatted;
+  return { message: 'Internal server error.', path: formatted.path, extensions: { code: ErrorCode.InternalServerError } };
+}
+
+/** A GraphQLError raised on purpose (ours, or GraphQL's own syntax and validation errors), not one wrapping a crash. */
+function isMeantForClient(error: unknown): boolean {
+  return error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError);
+}
+
+function withLimitCode(formatted: GraphQLFormattedError, error: GraphQLError): GraphQLFormattedError {
+  const code = limitCodeOf(error);
+  return code ? { ...formatted, extensions: { ...formatted.extensions, code } } : formatted;
+}
+
+function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions?.stacktrace) return formatted;
+  const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}
