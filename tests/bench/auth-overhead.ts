@@ -3,29 +3,13 @@
  * against an unauthenticated `{ __typename }` (B), on the built server running as its own
  * process, for each database driver. Progress goes to stderr, the table to stdout.
  */
-import { randomBytes } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
-import autocannon from 'autocannon';
-import { benchDrivers, log, machineLine, median, percentile, postGraphQL, withServer, type Driver, type WithDatabase } from './lib/harness.js';
+import { benchDrivers, log, machineLine, median, withServer, type Driver, type WithDatabase } from './lib/harness.js';
+import { CONNECTIONS, runLoad, signUp, type Load, type RoundStats } from './lib/load.js';
 
-const CONNECTIONS = 10;
 const WARMUP_SECONDS = 2;
 const ROUND_SECONDS = 5;
 const ROUNDS = 4;
 const RATIO_BAR = 0.85;
-
-interface Load {
-  name: 'A' | 'B';
-  body: string;
-  headers: Record<string, string>;
-  expected: unknown;
-}
-
-interface RoundStats {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-}
 
 interface DriverResult {
   driver: Driver;
@@ -75,51 +59,6 @@ async function defineLoads(url: string): Promise<[Load, Load]> {
       expected: { data: { __typename: 'Query' } },
     },
   ];
-}
-
-async function signUp(url: string): Promise<{ accessToken: string; userId: string }> {
-  const response = await postGraphQL(url, {
-    query: 'mutation($input: SignUpInput!) { signUp(input: $input) { accessToken user { id } } }',
-    variables: { input: { email: `bench-${randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple' } },
-  });
-  const payload = (JSON.parse(response.text) as { data?: { signUp?: { accessToken: string; user: { id: string } } } }).data?.signUp;
-  if (response.status !== 200 || !payload) throw new Error(`signUp failed (HTTP ${response.status}): ${response.text}`);
-  return { accessToken: payload.accessToken, userId: payload.user.id };
-}
-
-/**
- * Runs one load for `seconds`. Its first response is checked against the expected data, and
- * every later one must repeat that exact body: a fast error would otherwise pass for speed.
- */
-async function runLoad(url: string, load: Load, seconds: number): Promise<RoundStats> {
-  const expectedBody = await checkFirstResponse(url, load);
-  const instance = autocannon({
-    url,
-    method: 'POST',
-    headers: load.headers,
-    body: load.body,
-    connections: CONNECTIONS,
-    duration: seconds,
-    expectBody: expectedBody,
-  });
-  // autocannon's own latency histogram truncates to whole milliseconds, too coarse at this speed.
-  const latencies: number[] = [];
-  instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
-  const result = await instance;
-  const failures = { errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, mismatches: result.mismatches };
-  if (Object.values(failures).some((count) => count > 0)) {
-    throw new Error(`load ${load.name} had failed requests: ${JSON.stringify(failures)}`);
-  }
-  latencies.sort((x, y) => x - y);
-  return { requestsPerSecond: result.requests.average, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
-}
-
-async function checkFirstResponse(url: string, load: Load): Promise<string> {
-  const response = await postGraphQL(url, load.body, load.headers);
-  if (response.status !== 200 || !isDeepStrictEqual(JSON.parse(response.text), load.expected)) {
-    throw new Error(`load ${load.name}: expected ${JSON.stringify(load.expected)}, got HTTP ${response.status}: ${response.text}`);
-  }
-  return response.text;
 }
 
 // ---- report --------------------------------------------------------------------------------

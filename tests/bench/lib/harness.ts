@@ -73,15 +73,17 @@ export interface ServerProcess {
 export interface ServerOptions {
   /** Node flags for this server only, after those of BENCH_SERVER_NODE_ARGS. */
   nodeArgs?: string[];
+  /** The script and its arguments. @default the built server, `dist/main.js` */
+  entry?: string[];
 }
 
 export async function withServer<T>(
   databaseEnv: DatabaseEnv,
   use: (url: string, server: ServerProcess) => Promise<T>,
-  { nodeArgs = [] }: ServerOptions = {},
+  { nodeArgs = [], entry = [serverEntry] }: ServerOptions = {},
 ): Promise<T> {
   const port = await findFreePort();
-  const child = spawn(process.execPath, [...serverNodeArgs(), ...nodeArgs, serverEntry], {
+  const child = spawn(process.execPath, [...serverNodeArgs(), ...nodeArgs, ...entry], {
     cwd: repoRoot,
     // Built from scratch, so a DATABASE_URL in the caller's environment cannot leak into the PGlite run.
     env: {
