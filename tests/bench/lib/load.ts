@@ -15,6 +15,8 @@ export interface Load {
 
 export interface RoundStats {
   requestsPerSecond: number;
+  /** Responses in the round. */
+  requests: number;
   p50Ms: number;
   p99Ms: number;
 }
@@ -53,7 +55,7 @@ export async function runLoad(url: string, load: Load, seconds: number): Promise
     throw new Error(`load ${load.name} had failed requests: ${JSON.stringify(failures)}`);
   }
   latencies.sort((x, y) => x - y);
-  return { requestsPerSecond: result.requests.average, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return { requestsPerSecond: result.requests.average, requests: result.requests.total, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
 }
 
 async function checkFirstResponse(url: string, load: Load): Promise<string> {
