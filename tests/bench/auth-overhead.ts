@@ -3,7 +3,7 @@
  * against an unauthenticated `{ __typename }` (B), on the built server running as its own
  * process, for each database driver. Progress goes to stderr, the table to stdout.
  */
-import { benchDrivers, log, machineLine, median, withServer, type Driver, type WithDatabase } from './lib/harness.js';
+import { benchDrivers, log, machineLine, median, printTable, withServer, type Driver, type WithDatabase } from './lib/harness.js';
 import { CONNECTIONS, runLoad, signUp, type Load, type RoundStats } from './lib/load.js';
 
 const WARMUP_SECONDS = 2;
@@ -69,10 +69,7 @@ function printReport(results: DriverResult[]): void {
   console.log('A = { me { id } } with a bearer token; B = { __typename } without; medians across rounds\n');
   const header = ['driver', 'A req/s', 'B req/s', 'A/B (pairs)', 'A/B (medians)', 'A p50/p99 ms', 'B p50/p99 ms', `A/B >= ${RATIO_BAR}`];
   const rows = results.map(summarise);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
+  printTable(header, rows);
 }
 
 function summarise({ driver, a, b }: DriverResult): string[] {

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { benchDrivers, cpuSeconds, log, machineLine, median, withServer, type DatabaseEnv, type Driver } from './lib/harness.js';
+import { benchDrivers, cpuSeconds, log, machineLine, median, printTable, withServer, type DatabaseEnv, type Driver } from './lib/harness.js';
 import { CONNECTIONS, runLoad, signUp, type Load, type RoundStats } from './lib/load.js';
 
 const WARMUP_SECONDS = 2;
@@ -100,10 +100,7 @@ function printReport(results: DriverResult[]): void {
   console.log('CPU = the server process its own CPU time (all threads) per response; bare/full CPU is the throughput full keeps when CPU-bound\n');
   const header = ['driver', 'full req/s', 'bare req/s', 'full/bare req/s', 'full CPU µs/req', 'bare CPU µs/req', 'bare/full CPU', 'full p50/p99 ms', 'bare p50/p99 ms', `CPU ratio >= ${RATIO_BAR}`];
   const rows = results.map(summarise);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
+  printTable(header, rows);
 }
 
 function summarise({ driver, full, bare }: DriverResult): string[] {
