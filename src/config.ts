@@ -1,5 +1,5 @@
-import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
+import { isOrigin, isValidTrustProxy, parseTrustProxy, splitList } from './config-values.js';
 
 /** Every setting of the server, read from the environment once at start-up. */
 export interface Config {
@@ -225,35 +225,4 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCost: e.GRAPHQL_MAX_COST,
     },
   };
-}
-
-function splitList(value: string): string[] {
-  return value.split(',').map((part) => part.trim()).filter(Boolean);
-}
-
-/** `scheme://host[:port]` and nothing more, as browsers send it in `Origin`. */
-function isOrigin(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && value.replace(/\/$/, '').toLowerCase() === url.origin;
-  } catch {
-    return false;
-  }
-}
-
-function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
-  if (value === undefined) return undefined;
-  if (/^\d+$/.test(value)) return Number(value);
-  return splitList(value);
-}
-
-function isValidTrustProxy(value: string): boolean {
-  const parsed = parseTrustProxy(value);
-  if (typeof parsed === 'number') return true;
-  try {
-    proxyaddr.compile(parsed ?? []);
-    return true;
-  } catch {
-    return false;
-  }
 }
