@@ -1,24 +1,36 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { ErrorCode } from './errors.js';
 import { limitCodeOf } from './graphql-limits.js';
 import type { Logger } from './logger.js';
 
-/** Logs, with the request's id, every error of an operation that is not one the server meant a client to read. */
+/** Logs, with the request's id, every error of an HTTP operation that is not one the server meant a client to read. */
 export function logUnexpectedErrors(logger: Logger): ApolloServerPlugin<Context> {
   return {
     requestDidStart: async ({ contextValue }) => ({
-      didEncounterErrors: async ({ errors }) => {
-        for (const error of errors) {
-          if (isMeantForClient(error)) continue;
-          logger.error({ err: unwrapResolverError(error), path: error.path, requestId: contextValue.requestId }, 'unexpected error');
-        }
-      },
+      didEncounterErrors: async ({ errors }) => logUnexpected(logger, errors, contextValue.requestId),
     }),
   };
+}
+
+/**
+ * An operation's result over WebSocket, its errors logged and formatted as Apollo does both for HTTP;
+ * graphql-ws would otherwise send a crash's message (a failed query, with its SQL) as it is.
+ */
+export function reportSocketErrors(result: ExecutionResult, logger: Logger, nodeEnv: Config['nodeEnv']): FormattedExecutionResult | undefined {
+  if (!result.errors) return undefined;
+  logUnexpected(logger, result.errors, undefined);
+  return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error, nodeEnv)) };
+}
+
+function logUnexpected(logger: Logger, errors: readonly GraphQLError[], requestId: string | undefined): void {
+  for (const error of errors) {
+    if (isMeantForClient(error)) continue;
+    logger.error({ err: unwrapResolverError(error), path: error.path, requestId }, 'unexpected error');
+  }
 }
 
 /**

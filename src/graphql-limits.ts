@@ -76,7 +76,7 @@ export function limitCodeOf(error: GraphQLError): ErrorCode | undefined {
 }
 
 /** Apollo's own pattern for field suggestions, used where Apollo's `hideSchemaDetailsFromClientErrors` does not reach. */
-export function withoutSuggestions(message: string): string {
+function withoutSuggestions(message: string): string {
   return message.replace(/ ?Did you mean(.+?)\?$/, '');
 }
 

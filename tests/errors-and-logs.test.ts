@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from './helpers/db.js';
 import { AUTH_FIELDS, gql, loginUser, PASSWORD, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { connectSocket } from './helpers/ws.js';
 
 describe('logs', () => {
   let server: TestServer;
@@ -47,5 +48,25 @@ describe('unexpected errors', () => {
     const logged = server.logs().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; requestId?: string });
     expect(logged.find((line) => line.msg === 'unexpected error')?.requestId).toBe('crash-request-3');
     expect(server.logs()).toMatch(/relation \\"users\\" does not exist/);
+  });
+
+  // Regression: over WebSocket, a crash in a resolver reached the client with its database detail, and no log.
+  it('are masked and logged over WebSocket too', async () => {
+    const { accessToken } = await signUpUser(server);
+    const socket = connectSocket(server.url, accessToken);
+    try {
+      await socket.acknowledged;
+      await server.database.db.execute(sql`ALTER TABLE security_events RENAME TO security_events_gone`);
+      const results = [];
+      try {
+        for await (const result of socket.client.iterate({ query: '{ mySecurityEvents { edges { node { type } } } }' })) results.push(result);
+      } finally {
+        await server.database.db.execute(sql`ALTER TABLE security_events_gone RENAME TO security_events`);
+      }
+      expect(results).toEqual([{ data: null, errors: [{ message: 'Internal server error.', path: ['mySecurityEvents'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }]);
+      expect(server.logs()).toMatch(/relation \\"security_events\\" does not exist/);
+    } finally {
+      await socket.dispose();
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Server as GraphQLWsServer } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
+import { reportSocketErrors } from '../error-reporting.js';
 import { checkOperation, type OperationChecks } from '../graphql-limits.js';
 import { isAllowedOrigin } from '../origins.js';
 import type { AuthState, ContextBuilder } from '../context.js';
@@ -14,7 +15,7 @@ export interface WebSocketServerDeps {
   httpServer: Server;
   schema: GraphQLSchema;
   checks: OperationChecks;
-  config: Pick<Config, 'wsConnectionInitTimeoutMs' | 'wsMaxMessageBytes' | 'wsMaxSubscriptions' | 'corsOrigins'>;
+  config: Pick<Config, 'wsConnectionInitTimeoutMs' | 'wsMaxMessageBytes' | 'wsMaxSubscriptions' | 'corsOrigins' | 'nodeEnv'>;
   contexts: ContextBuilder;
   connections: LiveConnections;
   logger: Logger;
@@ -89,6 +90,8 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
         if (!('kind' in document)) return document;
         return { schema: deps.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
+
+      onNext: (_ctx, _id, _payload, _args, result) => reportSocketErrors(result, logger, config.nodeEnv),
 
       context: (ctx) => {
         const { connection, auth } = ctx.extra as SocketState;
