@@ -1,8 +1,8 @@
 import { isEmail } from 'class-validator';
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { sessions as sessionsTable, users, type UserRow } from '../db/schema.js';
+import { securityEvents, sessions as sessionsTable, users, type UserRow } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -49,30 +49,45 @@ export type AccountService = ReturnType<typeof createAccountService>;
 
 export function createAccountService({ db, clock, logger, sessions, throttle, events, revoker, logins }: AccountServiceDeps) {
   /**
-   * One password check under the throttle: refused unchecked past a limit (RATE_LIMITED), a
-   * failure counted and recorded, a success forgiving earlier failures. Returns the account for the right password.
+   * One password check under the throttle: refused unchecked past a limit (RATE_LIMITED), else its
+   * budget is taken first, kept as a failure for a wrong password, forgiven for the right one.
+   * Returns the account for the right password.
    */
   async function checkPassword(email: string, password: string, origin: RequestOrigin, sessionId?: string): Promise<UserRow | null> {
-    const attempt = { email, ipAddress: origin.ipAddress };
     const [user] = await db.select().from(users).where(eq(users.email, email));
-    const retryAfterSeconds = await throttle.retryAfterSeconds(attempt);
-    if (retryAfterSeconds > 0) {
-      if (user) await events.record(db, [{ userId: user.id, type: 'LOGIN_THROTTLED', sessionId, origin }]);
+    const budget = await throttle.takeAttempt({ email, ipAddress: origin.ipAddress }, async (tx, retryAfterSeconds) => {
+      if (user) await recordThrottledOnce(tx, user.id, sessionId, origin);
       logger.warn({ event: 'login.throttled', ipAddress: origin.ipAddress, retryAfterSeconds, requestId: origin.requestId }, 'login throttled');
-      throw new RateLimitedError(retryAfterSeconds);
-    }
+    });
+    if (!budget.ok) throw new RateLimitedError(budget.retryAfterSeconds);
     const isValid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
     if (user && isValid) {
-      await throttle.clear(attempt);
+      await throttle.forgive(budget.attempt);
       return user;
     }
-    await db.transaction(async (tx) => {
-      await throttle.recordFailure(attempt, tx);
-      // A failure for an unknown email is logged, but stored against nobody.
-      if (user) await events.record(tx, [{ userId: user.id, type: 'LOGIN_FAILED', sessionId, origin }]);
-    });
+    // A failure for an unknown email is logged, but stored against nobody.
+    if (user) await events.record(db, [{ userId: user.id, type: 'LOGIN_FAILED', sessionId, origin }]);
     logger.info({ event: 'login.failed', ipAddress: origin.ipAddress, requestId: origin.requestId }, 'login failed');
     return null;
+  }
+
+  /**
+   * LOGIN_THROTTLED once per account and address per window: every refused attempt used to add
+   * one, so a stranger could fill a victim's security activity. Runs under the throttle's lock.
+   */
+  async function recordThrottledOnce(tx: Db, userId: string, sessionId: string | undefined, origin: RequestOrigin): Promise<void> {
+    const since = new Date(clock.now().getTime() - throttle.windowSeconds * 1000);
+    const [recorded] = await tx
+      .select({ id: securityEvents.id })
+      .from(securityEvents)
+      .where(and(
+        eq(securityEvents.userId, userId),
+        eq(securityEvents.type, 'LOGIN_THROTTLED'),
+        sql`${securityEvents.ipAddress} IS NOT DISTINCT FROM ${origin.ipAddress}`,
+        gt(securityEvents.createdAt, since),
+      ))
+      .limit(1);
+    if (!recorded) await events.record(tx, [{ userId, type: 'LOGIN_THROTTLED', sessionId, origin }]);
   }
 
   return {

@@ -1,7 +1,8 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { loginFailures } from '../db/schema.js';
+import { lockBudget, retryAfterSeconds, type Budget } from './attempt-budget.js';
 import { hashToken } from './tokens.js';
 
 export interface ThrottleLimits {
@@ -18,50 +19,72 @@ export interface Attempt {
   ipAddress: string | null;
 }
 
+/** A password check that holds its budget: counted as a failure unless `forgive`n. */
+export interface TakenAttempt extends Attempt {
+  seq: number;
+}
+
 export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
 
 /**
- * Counts failed password checks in Postgres, so that the limits hold across instances. Per email
+ * Counts password checks in Postgres, so that the limits hold across instances. Per email
  * and address, so an attacker elsewhere cannot lock a victim out; and per address, against one
- * source spraying many emails.
+ * source spraying many emails. A check takes its budget before it runs, so that fifty sent at
+ * once are never all checked.
  */
 export function createLoginThrottle({ db, clock, limits }: { db: Db; clock: Clock; limits: ThrottleLimits }) {
   const keyOf = ({ email, ipAddress }: Attempt) => ({ emailHash: hashToken(email), ipAddress: ipAddress ?? 'unknown' });
 
+  async function retryAfterIn(tx: Db, attempt: Attempt, now: Date): Promise<number> {
+    const { emailHash, ipAddress } = keyOf(attempt);
+    const since = new Date(now.getTime() - limits.windowSeconds * 1000);
+    const [counts] = await tx
+      .select({
+        forEmailAndIp: sql<number>`count(*) FILTER (WHERE ${loginFailures.emailHash} = ${emailHash})`.mapWith(Number),
+        forIp: sql<number>`count(*)`.mapWith(Number),
+        oldestForEmailAndIp: sql<Date | string | null>`min(${loginFailures.createdAt}) FILTER (WHERE ${loginFailures.emailHash} = ${emailHash})`,
+        oldestForIp: sql<Date | string | null>`min(${loginFailures.createdAt})`,
+      })
+      .from(loginFailures)
+      .where(and(eq(loginFailures.ipAddress, ipAddress), gt(loginFailures.createdAt, since)));
+    return retryAfterSeconds([
+      { count: counts!.forEmailAndIp, oldest: counts!.oldestForEmailAndIp, limit: limits.perEmailAndIp },
+      { count: counts!.forIp, oldest: counts!.oldestForIp, limit: limits.perIp },
+    ], limits.windowSeconds, now);
+  }
+
   return {
-    /** Seconds until another attempt is allowed, or 0 when one is allowed now. */
-    async retryAfterSeconds(attempt: Attempt): Promise<number> {
-      const { emailHash, ipAddress } = keyOf(attempt);
-      const now = clock.now();
-      const since = new Date(now.getTime() - limits.windowSeconds * 1000);
-      const [counts] = await db
-        .select({
-          forEmailAndIp: sql<number>`count(*) FILTER (WHERE ${loginFailures.emailHash} = ${emailHash})`.mapWith(Number),
-          forIp: sql<number>`count(*)`.mapWith(Number),
-          // When the oldest failure that still counts leaves the window, one more attempt is allowed.
-          oldestForEmailAndIp: sql<Date | string | null>`min(${loginFailures.createdAt}) FILTER (WHERE ${loginFailures.emailHash} = ${emailHash})`,
-          oldestForIp: sql<Date | string | null>`min(${loginFailures.createdAt})`,
-        })
-        .from(loginFailures)
-        .where(and(eq(loginFailures.ipAddress, ipAddress), gt(loginFailures.createdAt, since)));
-      const blockedUntil = [
-        counts!.forEmailAndIp >= limits.perEmailAndIp ? counts!.oldestForEmailAndIp : null,
-        counts!.forIp >= limits.perIp ? counts!.oldestForIp : null,
-      ]
-        .filter((oldest): oldest is Date | string => oldest !== null)
-        .map((oldest) => new Date(oldest).getTime() + limits.windowSeconds * 1000);
-      if (blockedUntil.length === 0) return 0;
-      return Math.max(1, Math.ceil((Math.max(...blockedUntil) - now.getTime()) / 1000));
+    /** LOGIN_THROTTLED is recorded at most once per account and address in this window. */
+    windowSeconds: limits.windowSeconds,
+
+    /**
+     * Takes one check's budget: under a lock on the address, counts what the window holds and, if
+     * it allows one more, records the attempt as a failure before the password is checked. When
+     * refused, `whenRefused` runs under the same lock, in the same transaction.
+     */
+    takeAttempt(attempt: Attempt, whenRefused?: (tx: Db, retryAfterSeconds: number) => Promise<void>): Promise<Budget<TakenAttempt>> {
+      return db.transaction(async (tx) => {
+        const key = keyOf(attempt);
+        // Every limit counts within one address, so its lock serialises both of them.
+        await lockBudget(tx, `login-throttle:${key.ipAddress}`);
+        const now = clock.now();
+        const retryAfter = await retryAfterIn(tx, attempt, now);
+        if (retryAfter > 0) {
+          await whenRefused?.(tx, retryAfter);
+          return { ok: false, retryAfterSeconds: retryAfter };
+        }
+        const [taken] = await tx.insert(loginFailures).values({ ...key, createdAt: now }).returning({ seq: loginFailures.seq });
+        return { ok: true, attempt: { ...attempt, seq: taken!.seq } };
+      });
     },
 
-    async recordFailure(attempt: Attempt, tx: Db = db): Promise<void> {
-      await tx.insert(loginFailures).values({ ...keyOf(attempt), createdAt: clock.now() });
-    },
-
-    /** A success forgives that email and address's failures; the address's count for other emails stays. */
-    async clear(attempt: Attempt, tx: Db = db): Promise<void> {
+    /**
+     * A success forgives its own attempt and that email and address's failures counted before it,
+     * but not those that took their budget while it ran: a burst must not be wiped by its one success.
+     */
+    async forgive(attempt: TakenAttempt): Promise<void> {
       const { emailHash, ipAddress } = keyOf(attempt);
-      await tx.delete(loginFailures).where(and(eq(loginFailures.emailHash, emailHash), eq(loginFailures.ipAddress, ipAddress)));
+      await db.delete(loginFailures).where(and(eq(loginFailures.emailHash, emailHash), eq(loginFailures.ipAddress, ipAddress), lte(loginFailures.seq, attempt.seq)));
     },
   };
 }

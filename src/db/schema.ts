@@ -95,9 +95,14 @@ export const securityEvents = pgTable('security_events', {
   index('security_events_created_at_idx').on(t.createdAt),
 ]);
 
-/** One row per failed password check, counted over a window to throttle guessing. */
+/**
+ * One row per password check that did not succeed, counted over a window to throttle guessing. The
+ * row is written before the check runs (the check's budget) and removed if it succeeds.
+ */
 export const loginFailures = pgTable('login_failures', {
   id: uuid('id').primaryKey().defaultRandom(),
+  /** Order in which attempts took their budget: a success forgives only the failures before it. */
+  seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
   /** Hex SHA-256 of the normalized email: enough to count, without keeping typed addresses. */
   emailHash: text('email_hash').notNull(),
   ipAddress: text('ip_address').notNull(),
