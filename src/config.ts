@@ -37,6 +37,10 @@ export interface Config {
   loginMaxFailuresPerIp: number;
   /** The throttling window. @default 900 */
   loginFailureWindowSeconds: number;
+  /** `signUp` attempts allowed per client address within the sign-up window. @default 20 */
+  signUpMaxPerIp: number;
+  /** The sign-up throttling window. @default 3600 */
+  signUpWindowSeconds: number;
   /** How often the cleanup job runs. @default 3600 */
   cleanupIntervalSeconds: number;
   /** Ended sessions are deleted this long after they ended. @default 30 */
@@ -121,6 +125,8 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL_IP: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(100),
   LOGIN_FAILURE_WINDOW_SECONDS: seconds(900),
+  SIGN_UP_MAX_PER_IP: z.coerce.number().int().min(1).default(20),
+  SIGN_UP_WINDOW_SECONDS: seconds(3600),
   CLEANUP_INTERVAL_SECONDS: seconds(3600),
   SESSION_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
   SECURITY_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
@@ -201,6 +207,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginMaxFailuresPerEmailIp: e.LOGIN_MAX_FAILURES_PER_EMAIL_IP,
     loginMaxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
     loginFailureWindowSeconds: e.LOGIN_FAILURE_WINDOW_SECONDS,
+    signUpMaxPerIp: e.SIGN_UP_MAX_PER_IP,
+    signUpWindowSeconds: e.SIGN_UP_WINDOW_SECONDS,
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     sessionRetentionDays: e.SESSION_RETENTION_DAYS,
     securityEventRetentionDays: e.SECURITY_EVENT_RETENTION_DAYS,

@@ -13,7 +13,7 @@ export type LoginOutcome = 'success' | 'failure' | 'throttled';
 export type AuthFailureReason = 'missing' | 'malformed' | 'expired' | 'revoked' | 'rotated';
 
 /** The tables the cleanup job deletes from. */
-export type CleanupTable = 'sessions' | 'security_events' | 'login_failures';
+export type CleanupTable = 'sessions' | 'security_events' | 'login_failures' | 'sign_up_attempts';
 
 /** A counter whose label values the compiler checks, so a typo cannot open a new series. */
 export interface LabelledCounter<Labels> {
@@ -89,7 +89,7 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
       buckets: PUSH_BUCKETS,
       registers,
     }),
-    cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures']),
+    cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures', 'sign_up_attempts']),
   };
 }
 

@@ -3,6 +3,7 @@ import { createLoginThrottle } from './auth/login-throttle.js';
 import { createRevoker, type Revoker } from './auth/revocations.js';
 import { createSecurityEvents } from './auth/security-events.js';
 import { createSessionService } from './auth/session-service.js';
+import { createSignUpThrottle } from './auth/sign-up-throttle.js';
 import { createAccessTokens } from './auth/tokens.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -47,7 +48,8 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
     db, clock,
     limits: { perEmailAndIp: config.loginMaxFailuresPerEmailIp, perIp: config.loginMaxFailuresPerIp, windowSeconds: config.loginFailureWindowSeconds },
   });
-  const accounts = createAccountService({ db, clock, logger, sessions, throttle, events, revoker, logins: metrics.logins });
+  const signUpThrottle = createSignUpThrottle({ db, clock, limits: { perIp: config.signUpMaxPerIp, windowSeconds: config.signUpWindowSeconds } });
+  const accounts = createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins: metrics.logins });
   return { accounts, sessions, events, revoker };
 }
 
@@ -70,6 +72,7 @@ function countRemoved({ cleanupRowsRemoved }: Pick<Metrics, 'cleanupRowsRemoved'
   cleanupRowsRemoved.inc({ table: 'sessions' }, removed.sessions);
   cleanupRowsRemoved.inc({ table: 'security_events' }, removed.securityEvents);
   cleanupRowsRemoved.inc({ table: 'login_failures' }, removed.loginFailures);
+  cleanupRowsRemoved.inc({ table: 'sign_up_attempts' }, removed.signUpAttempts);
 }
 
 export function cleanupSettings(config: Config) {
@@ -77,5 +80,6 @@ export function cleanupSettings(config: Config) {
     sessionRetentionDays: config.sessionRetentionDays,
     securityEventRetentionDays: config.securityEventRetentionDays,
     loginFailureWindowSeconds: config.loginFailureWindowSeconds,
+    signUpWindowSeconds: config.signUpWindowSeconds,
   };
 }

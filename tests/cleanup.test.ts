@@ -12,7 +12,7 @@ import { gql, signUpUser } from './helpers/graphql.js';
 import { runMain } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-const RETENTION = { sessionRetentionDays: 30, securityEventRetentionDays: 365, loginFailureWindowSeconds: 900 };
+const RETENTION = { sessionRetentionDays: 30, securityEventRetentionDays: 365, loginFailureWindowSeconds: 900, signUpWindowSeconds: 3600 };
 
 describe('cleanup', () => {
   let server: TestServer;
@@ -48,13 +48,18 @@ describe('cleanup', () => {
     await server.database.db.execute(sql`
       INSERT INTO login_failures (email_hash, ip_address, created_at)
       SELECT md5(n::text), '203.0.113.1', ${now}::timestamptz - (CASE WHEN n <= 2 THEN 901 ELSE 10 END) * interval '1 second' FROM generate_series(1, 5) AS n`);
+    await server.database.db.execute(sql`
+      INSERT INTO sign_up_attempts (ip_address, created_at)
+      SELECT '203.0.113.1', ${now}::timestamptz - (CASE WHEN n <= 3 THEN 3601 ELSE 10 END) * interval '1 second' FROM generate_series(1, 4) AS n`);
 
     const removed = await runCleanup({ database: server.database, clock: server.clock, logger: createLogger({ logLevel: 'silent' }), ...RETENTION });
-    expect(removed).toEqual({ sessions: 12_003, securityEvents: 7, loginFailures: 2 });
+    expect(removed).toEqual({ sessions: 12_003, securityEvents: 7, loginFailures: 2, signUpAttempts: 3 });
     // What is left: the sign-up's live session, the recent ended ones, the recent events and failures.
     expect(await count(sql`SELECT count(*) AS n FROM sessions WHERE user_id = ${uid}`)).toBe(1 + 4 + 5);
     expect(await count(sql`SELECT count(*) AS n FROM security_events WHERE user_id = ${uid}`)).toBe(1 + 3);
     expect(await count(sql`SELECT count(*) AS n FROM login_failures`)).toBe(3);
+    // The sign-up's own attempt, made just now, and the recent one.
+    expect(await count(sql`SELECT count(*) AS n FROM sign_up_attempts`)).toBe(2);
     expect((await gql(server, '{ me { id } }', { token: user.accessToken })).status).toBe(200);
   });
 

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics.js';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { RateLimitedError } from '../errors.js';
 import type { LoginThrottle } from './login-throttle.js';
+import type { SignUpThrottle } from './sign-up-throttle.js';
 import type { Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import type { SessionService } from './session-service.js';
@@ -40,6 +41,7 @@ export interface AccountServiceDeps {
   logger: Logger;
   sessions: SessionService;
   throttle: LoginThrottle;
+  signUpThrottle: SignUpThrottle;
   events: SecurityEvents;
   revoker: Revoker;
   logins: Metrics['logins'];
@@ -47,7 +49,7 @@ export interface AccountServiceDeps {
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
-export function createAccountService({ db, clock, logger, sessions, throttle, events, revoker, logins }: AccountServiceDeps) {
+export function createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins }: AccountServiceDeps) {
   /**
    * One password check under the throttle: refused unchecked past a limit (RATE_LIMITED), else its
    * budget is taken first, kept as a failure for a wrong password, forgiven for the right one.
@@ -91,8 +93,16 @@ export function createAccountService({ db, clock, logger, sessions, throttle, ev
   }
 
   return {
-    /** Creates the account and its first session together; null when the email is taken. Inputs must be normalized. */
+    /**
+     * Creates the account and its first session together; null when the email is taken. Inputs must
+     * be normalized. Refused (RATE_LIMITED) past the address's sign-up budget, before any hashing.
+     */
     async signUp(email: string, password: string, origin: SignInOrigin): Promise<IssuedSession | null> {
+      const budget = await signUpThrottle.takeAttempt(origin.ipAddress);
+      if (!budget.ok) {
+        logger.warn({ event: 'signup.throttled', ipAddress: origin.ipAddress, retryAfterSeconds: budget.retryAfterSeconds, requestId: origin.requestId }, 'sign-up throttled');
+        throw new RateLimitedError(budget.retryAfterSeconds);
+      }
       const passwordHash = await hashPassword(password);
       const issued = await db.transaction(async (tx) => {
         const [user] = await tx

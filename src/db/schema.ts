@@ -113,6 +113,16 @@ export const loginFailures = pgTable('login_failures', {
   index('login_failures_created_at_idx').on(t.createdAt),
 ]);
 
+/** One row per `signUp` attempt, counted per client address over a window to throttle account creation. */
+export const signUpAttempts = pgTable('sign_up_attempts', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  ipAddress: text('ip_address').notNull(),
+  createdAt: timestamptz('created_at').notNull(),
+}, (t) => [
+  index('sign_up_attempts_ip_idx').on(t.ipAddress, t.createdAt),
+  index('sign_up_attempts_created_at_idx').on(t.createdAt),
+]);
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type NewSessionRow = typeof sessions.$inferInsert;

@@ -3,7 +3,7 @@ import { and, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Clock } from '../clock.js';
 import type { Database, Db } from '../db/client.js';
-import { loginFailures, securityEvents, sessions } from '../db/schema.js';
+import { loginFailures, securityEvents, sessions, signUpAttempts } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
 const BATCH_SIZE = 5_000;
@@ -18,17 +18,19 @@ export interface CleanupDeps {
   sessionRetentionDays: number;
   securityEventRetentionDays: number;
   loginFailureWindowSeconds: number;
+  signUpWindowSeconds: number;
 }
 
 export interface CleanupResult {
   sessions: number;
   securityEvents: number;
   loginFailures: number;
+  signUpAttempts: number;
 }
 
 /**
  * Deletes sessions that ended more than the retention ago (their rotated refresh tokens go with
- * them), old security events, and login failures that no longer count. At most 5,000 rows per
+ * them), old security events, and login failures and sign-up attempts that no longer count. At most 5,000 rows per
  * statement, yielding between batches, on one instance at a time. Null when another was running.
  */
 export async function runCleanup({ database, clock, logger, ...retention }: CleanupDeps): Promise<CleanupResult | null> {
@@ -44,6 +46,7 @@ export async function runCleanup({ database, clock, logger, ...retention }: Clea
       )!),
       securityEvents: await deleteInBatches(database.db, securityEvents, securityEvents.id, lt(securityEvents.createdAt, new Date(now - retention.securityEventRetentionDays * DAY_MS))),
       loginFailures: await deleteInBatches(database.db, loginFailures, loginFailures.id, lt(loginFailures.createdAt, new Date(now - retention.loginFailureWindowSeconds * 1000))),
+      signUpAttempts: await deleteInBatches(database.db, signUpAttempts, signUpAttempts.id, lt(signUpAttempts.createdAt, new Date(now - retention.signUpWindowSeconds * 1000))),
     };
     logger.info({ event: 'cleanup.done', removed, durationMs: Date.now() - startedAt }, 'cleanup removed old rows');
     return removed;

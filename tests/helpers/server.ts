@@ -42,6 +42,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     AUTH_SECRET: randomBytes(32).toString('hex'),
+    // Every test signs up from 127.0.0.1; tests of the sign-up throttle set their own limit.
+    SIGN_UP_MAX_PER_IP: '100000',
     ...env,
   });
   const clock = new TestClock();

@@ -93,6 +93,8 @@ export async function withServer<T>(
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       AUTH_SECRET: randomBytes(32).toString('hex'),
+      // The load generator signs its users up from one address.
+      SIGN_UP_MAX_PER_IP: '1000000',
       ...databaseEnv,
     },
     // The server's logs go to stderr so that stdout stays the report.
