@@ -17,9 +17,12 @@ import type { Authenticated, IssuedSession } from './session-shapes.js';
 
 const EMAIL_MAX_LENGTH = 254;
 
-/** Trims and lower-cases an email; null when it is not a plausible address. */
+/**
+ * Trims, lower-cases and composes (Unicode NFC) an email; null when it is not a plausible address.
+ * NFC, because "é" typed as one code point or as "e" plus an accent must be one account, not two.
+ */
 export function normalizeEmail(raw: string): string | null {
-  const email = raw.trim().toLowerCase();
+  const email = raw.trim().toLowerCase().normalize('NFC');
   return email.length <= EMAIL_MAX_LENGTH && isEmail(email) ? email : null;
 }
 
