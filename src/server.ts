@@ -71,7 +71,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clientIp: createClientIpResolver(config.trustProxy),
     authFailures: metrics.authFailures,
   });
-  const connections = createLiveConnections({ logger, onRevocationWritten: (seconds) => metrics.revocationPushLatency.observe(seconds) });
+  const connections = createLiveConnections({ logger, clock, onRevocationWritten: (seconds) => metrics.revocationPushLatency.observe(seconds) });
   addWebSocketGauges(metrics.registry, connections);
   await deliverRevocations({ bus, connections, sessions, logger });
   const jobs = startJobs({ config, database, revoker, clock, logger, metrics });

@@ -122,7 +122,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     async authenticate(accessToken: string): Promise<AuthCheck> {
       const verified = await accessTokens.verify(accessToken);
       if (!verified.ok) return verified;
-      const { sessionId, tokenHash } = verified.claims;
+      const { sessionId, tokenHash, expiresAt: tokenExpiresAt } = verified.claims;
       const [row] = await loadSessionForAuth.execute({ sessionId });
       if (!row || row.user.id !== verified.claims.userId) return { ok: false, reason: 'invalid' };
       const now = clock.now();
@@ -131,7 +131,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (row.expiresAt <= now || row.lastActiveAt.getTime() <= idleSince) return { ok: false, reason: 'expired' };
       if (!isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };
       touchLastActive(sessionId, row.lastActiveAt, now);
-      return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt } };
+      return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt, tokenExpiresAt } };
     },
 
     /** The user's live sessions: the current one first, then the most recently active. */

@@ -45,6 +45,8 @@ export interface Authenticated {
   sessionId: string;
   /** When this session last proved the password; null if never since it was created. */
   freshAuthAt: Date | null;
+  /** When the access token the check was made with expires: a socket opened with it is closed then. */
+  tokenExpiresAt: Date;
 }
 
 export type AuthFailure = 'malformed' | 'expired' | 'invalid' | 'revoked' | 'rotated';

@@ -1,12 +1,23 @@
+import { CloseCode } from 'graphql-ws';
 import QuickLRU from 'quick-lru';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { PublicSession } from '../auth/session-shapes.js';
 import { EventQueue } from './event-queue.js';
 import type { RevocationEvent } from './revocation-bus.js';
 import { RevocationStream } from './revocation-stream.js';
+import { watchExpiry } from './token-expiry.js';
 
 /** graphql-ws's code for "not authorised": its client treats it as final and does not retry. */
-export const UNAUTHORIZED_CLOSE_CODE = 4401;
+export const UNAUTHORIZED_CLOSE_CODE = CloseCode.Unauthorized;
+
+/**
+ * The close of a socket whose access token has reached its `exp`. graphql-ws has no code for it, and
+ * its client does not treat this one as final: it reconnects, with its newest token when
+ * `connectionParams` is a function.
+ */
+export const TOKEN_EXPIRED_CLOSE_CODE = 4419;
+export const TOKEN_EXPIRED_CLOSE_REASON = 'token expired';
 
 /** One change to a user's sessions, as `mySessionsChanged` tells it. */
 export interface SessionChange {
@@ -20,18 +31,54 @@ export interface ClosableSocket {
   close(code: number, reason: string): void;
 }
 
-/** One WebSocket connection, authenticated by one session. */
+/** Who opened a connection: the session, and the access token's expiry, which bounds the socket's life. */
+export interface ConnectionAuth {
+  sessionId: string;
+  userId: string;
+  tokenExpiresAt: Date;
+}
+
+/** One WebSocket connection, authenticated by one session, and alive no longer than its access token. */
 export class LiveConnection {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly tokenExpiresAt: Date;
   /** Set once the session is revoked: no operation may run on this connection any more. */
   revokedBy: RevocationEvent | undefined;
   private readonly streams = new Set<RevocationStream>();
   private readonly changeStreams = new Set<EventQueue<SessionChange>>();
+  private stopWatchingExpiry: () => void = () => {};
 
   constructor(
-    readonly sessionId: string,
-    readonly userId: string,
+    auth: ConnectionAuth,
     private readonly socket: ClosableSocket,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.sessionId = auth.sessionId;
+    this.userId = auth.userId;
+    this.tokenExpiresAt = auth.tokenExpiresAt;
+  }
+
+  /** Whether its token has reached `exp` on the server's clock: then nothing more may be written to it. */
+  get isExpired(): boolean {
+    return this.clock.now() >= this.tokenExpiresAt;
+  }
+
+  /** Closes the socket with 4419 if its token has expired, and says whether it did: asked before every write. */
+  closeIfExpired(): boolean {
+    if (!this.isExpired) return false;
+    this.socket.close(TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_REASON);
+    return true;
+  }
+
+  /** Closes the socket by itself when its token expires, even if nothing is written to it, until `stopExpiryTimer`. */
+  startExpiryTimer(): void {
+    this.stopWatchingExpiry = watchExpiry(this.tokenExpiresAt, this.clock, () => this.closeIfExpired());
+  }
+
+  stopExpiryTimer(): void {
+    this.stopWatchingExpiry();
+  }
 
   /** A `sessionRevoked` subscription: one event when this connection's session ends. */
   openRevocationStream(): RevocationStream {
@@ -59,7 +106,7 @@ export class LiveConnection {
   }
 
   pushChange(change: SessionChange): void {
-    if (this.revokedBy) return;
+    if (this.revokedBy || this.closeIfExpired()) return;
     for (const stream of this.changeStreams) stream.push(change);
   }
 
@@ -70,6 +117,9 @@ export class LiveConnection {
   async revoke(event: RevocationEvent, deliveryTimeoutMs: number, onWritten: () => void = () => {}): Promise<void> {
     if (this.revokedBy) return;
     this.revokedBy = event;
+    // Past its token's exp a socket is not told even this: it closes as expired, and the token the
+    // client reconnects with meets the session check at connection_init.
+    if (this.closeIfExpired()) return;
     const pending = [...this.streams].map(async (stream) => {
       stream.push(event);
       if (await stream.delivered) onWritten();
@@ -89,6 +139,8 @@ export class LiveConnection {
 
 export interface LiveConnectionsOptions {
   logger: Logger;
+  /** The server's clock, which decides when a connection's token has expired. */
+  clock: Clock;
   /** How long a revoked connection waits for its events to be written before closing. @default 1000 */
   deliveryTimeoutMs?: number;
   /** Told, for each `sessionRevoked` event written, the seconds since `revoke` was called with it. @default nothing */
@@ -99,7 +151,7 @@ export interface LiveConnectionsOptions {
  * Every authenticated WebSocket connection of this instance, by session, so a revocation heard
  * from the bus reaches all of them.
  */
-export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000, onRevocationWritten = () => {} }: LiveConnectionsOptions) {
+export function createLiveConnections({ logger, clock, deliveryTimeoutMs = 1_000, onRevocationWritten = () => {} }: LiveConnectionsOptions) {
   const bySession = new Map<string, Set<LiveConnection>>();
   const byUser = new Map<string, Set<LiveConnection>>();
   // A revocation can arrive between a connection's session check and its registration; this
@@ -107,20 +159,27 @@ export function createLiveConnections({ logger, deliveryTimeoutMs = 1_000, onRev
   const recentlyRevoked = new QuickLRU<string, RevocationEvent>({ maxSize: 100_000, maxAge: 60_000 });
 
   return {
-    /** Registers a checked connection; false (and closed) when its session was revoked meanwhile. */
-    add(connection: LiveConnection): boolean {
+    /**
+     * Registers a checked socket as a connection, closed by itself when its token expires; undefined
+     * (and the socket closed) when its session was revoked, or its token expired, meanwhile.
+     */
+    add(auth: ConnectionAuth, socket: ClosableSocket): LiveConnection | undefined {
+      const connection = new LiveConnection(auth, socket, clock);
       const revoked = recentlyRevoked.get(connection.sessionId);
       if (revoked) {
         connection.revokedBy = revoked;
         connection.close('Session revoked');
-        return false;
+        return undefined;
       }
+      if (connection.closeIfExpired()) return undefined;
       addTo(bySession, connection.sessionId, connection);
       addTo(byUser, connection.userId, connection);
-      return true;
+      connection.startExpiryTimer();
+      return connection;
     },
 
     remove(connection: LiveConnection): void {
+      connection.stopExpiryTimer();
       removeFrom(bySession, connection.sessionId, connection);
       removeFrom(byUser, connection.userId, connection);
     },

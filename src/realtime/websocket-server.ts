@@ -9,7 +9,7 @@ import { isAllowedOrigin } from '../origins.js';
 import type { AuthState, ContextBuilder } from '../context.js';
 import { SubscriptionLimitReachedError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { LiveConnection, type LiveConnections } from './live-connections.js';
+import { UNAUTHORIZED_CLOSE_CODE, type LiveConnection, type LiveConnections } from './live-connections.js';
 
 export interface WebSocketServerDeps {
   httpServer: Server;
@@ -37,7 +37,8 @@ const KEEP_ALIVE_MS = 12_000;
 
 /**
  * GraphQL over WebSocket (graphql-transport-ws) on the HTTP server's `/graphql`. The session is
- * checked in `connection_init`, and again on every `subscribe`, as an HTTP request would be.
+ * checked in `connection_init`, and again on every `subscribe`, as an HTTP request would be. A
+ * socket is closed with 4419 at the expiry of the access token it was opened with.
  * @returns a function that closes every socket with 1001 (going away) and stops accepting.
  */
 export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<void> {
@@ -62,12 +63,13 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
         if (auth.status !== 'authenticated') {
           logger.info({ event: 'websocket.refused', reason: auth.status === 'rejected' ? auth.reason : 'missing' }, 'websocket refused');
           // 4401 rather than graphql-ws's 4403 for `false`: its client treats 4401 as final.
-          socket.close(4401, 'Unauthorized');
+          socket.close(UNAUTHORIZED_CLOSE_CODE, 'Unauthorized');
           return false;
         }
-        const connection = new LiveConnection(auth.sessionId, auth.user.id, socket);
-        // The socket may have closed, or the session been revoked, while the check ran.
-        if (socket.readyState !== WebSocket.OPEN || !connections.add(connection)) return false;
+        // The socket may have closed, the session been revoked or the token expired, while the check ran.
+        if (socket.readyState !== WebSocket.OPEN) return false;
+        const connection = connections.add({ sessionId: auth.sessionId, userId: auth.user.id, tokenExpiresAt: auth.tokenExpiresAt }, socket);
+        if (!connection) return false;
         Object.assign(ctx.extra, { connection, authorization, auth } satisfies SocketState);
         return true;
       },
@@ -78,6 +80,7 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
         if (Object.keys(ctx.subscriptions).length > config.wsMaxSubscriptions) {
           return [new SubscriptionLimitReachedError(config.wsMaxSubscriptions)];
         }
+        if (connection.closeIfExpired()) return [new UnauthenticatedError()];
         const auth = connection.revokedBy ? undefined : await contexts.authenticate(authorization);
         if (auth?.status !== 'authenticated' || connection.revokedBy) {
           connections.remove(connection);
@@ -116,12 +119,14 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
 function serve(graphqlWs: GraphQLWsServer<Extra>, socket: WebSocket, request: IncomingMessage, logger: Logger): void {
   // ws has already closed the socket with the fitting code (1009 for a message over the limit).
   socket.once('error', (error) => logger.info({ err: error.message }, 'websocket protocol error'));
+  const extra: Extra = { socket, request };
   const closed = graphqlWs.opened(
     {
       protocol: socket.protocol,
       send: (data) =>
         new Promise<void>((resolve, reject) => {
-          if (socket.readyState !== WebSocket.OPEN) return resolve();
+          // Every message passes here, pushed events and results alike: none is written past the token's exp.
+          if (socket.readyState !== WebSocket.OPEN || extra.connection?.closeIfExpired()) return resolve();
           socket.send(data, (error) => (error ? reject(error) : resolve()));
         }),
       close: (code, reason) => socket.close(code, reason),
@@ -135,7 +140,7 @@ function serve(graphqlWs: GraphQLWsServer<Extra>, socket: WebSocket, request: In
           }
         }),
     },
-    { socket, request },
+    extra,
   );
   socket.once('close', (code, reason) => void closed(code, String(reason)));
 }

@@ -11,7 +11,8 @@ export class RevocationResolver {
   @Subscription(() => SessionRevokedEvent, {
     description:
       "Fires once when this connection's own session ends, by any path; the server then closes the socket with 4401. " +
-      'Over WebSocket only (graphql-transport-ws), authenticated in connection_init.',
+      'Over WebSocket only (graphql-transport-ws), authenticated in connection_init. ' +
+      'The socket is closed with 4419 (token expired) at the exp of the access token it was opened with; nothing is sent after that.',
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openRevocationStream(),
   })
   sessionRevoked(@Root() event: RevocationEvent): SessionRevokedEvent {
@@ -21,7 +22,7 @@ export class RevocationResolver {
   @Subscription(() => SessionsChangedEvent, {
     description:
       "Every session of the caller's account created or ended, from any instance: a device list that updates itself, and new sign-in alerts. " +
-      'Over WebSocket only; never another user\'s sessions.',
+      'Over WebSocket only; never another user\'s sessions. Stops, and the socket closes with 4419, at the exp of its access token.',
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openChangeStream(),
   })
   mySessionsChanged(@Root() change: SessionChange, @Ctx() context: Context): SessionsChangedEvent {
