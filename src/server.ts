@@ -93,7 +93,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const apollo = createApollo({ schema, checks, httpServer, config, logger, plugins: operationalLayers ? [operations.plugin] : [] });
   await apollo.start();
 
-  const httpContext = ({ req }: { req: express.Request }) => contexts.http(req);
+  const httpContext = logContextFailures(logger, ({ req }: { req: express.Request }) => contexts.http(req));
   app.use(
     '/graphql',
     askForClientHints,
@@ -156,6 +156,21 @@ function createApollo({ schema, checks, httpServer, config, logger, plugins }: A
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
     formatError: (formatted, error) => formatError(formatted, error, config.nodeEnv),
   });
+}
+
+/**
+ * Apollo answers a context function's failure (the session lookup failing) with a 500 and logs
+ * nothing, and no plugin hook of that moment knows the request: log it here, with its id.
+ */
+function logContextFailures(logger: Logger, build: (args: { req: express.Request }) => Promise<Context>) {
+  return async (args: { req: express.Request }): Promise<Context> => {
+    try {
+      return await build(args);
+    } catch (error) {
+      logger.error({ err: error, requestId: requestIdOf(args.req) }, 'unexpected error');
+      throw error;
+    }
+  };
 }
 
 /** Apollo would run a subscription over HTTP as if it were a query; say where it is served instead. */

@@ -53,6 +53,37 @@ describe('unexpected errors', () => {
     expect(server.logs()).toMatch(/relation \\"users\\" does not exist/);
   });
 
+  // Regression: when the per-request session lookup failed, Apollo answered 500 and nothing was logged.
+  it('in the per-request session check are answered 500 and logged once, with the request id', async () => {
+    const user = await signUpUser(server);
+    await server.database.db.execute(sql`ALTER TABLE sessions RENAME TO sessions_gone`);
+    const result = await gql(server, '{ me { id } }', { token: user.accessToken, headers: { 'x-request-id': 'context-crash-1' } });
+    await server.database.db.execute(sql`ALTER TABLE sessions_gone RENAME TO sessions`);
+
+    expect(result.status).toBe(500);
+    expect(result.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(result.errors).toEqual([{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    const lines = server.logs().trim().split('\n').map((line) => JSON.parse(line) as { level: number; requestId?: string; err?: { cause?: { message: string } } });
+    const mine = lines.filter((line) => line.requestId === 'context-crash-1');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ level: 50, err: { cause: { message: 'relation "sessions" does not exist' } } });
+  });
+
+  it("in a WebSocket's connection_init check close it with 4500 and are logged once", async () => {
+    const user = await signUpUser(server);
+    const logged = server.logs().length;
+    await server.database.db.execute(sql`ALTER TABLE sessions RENAME TO sessions_gone`);
+    const socket = connectSocket(server.url, user.accessToken);
+    const closed = await socket.closed;
+    await server.database.db.execute(sql`ALTER TABLE sessions_gone RENAME TO sessions`);
+
+    expect(closed.code).toBe(4500);
+    const lines = server.logs().slice(logged).trim().split('\n').map((line) => JSON.parse(line) as { level: number; err?: unknown });
+    expect(lines.filter((line) => line.level >= 50)).toEqual([
+      expect.objectContaining({ err: expect.objectContaining({ cause: expect.objectContaining({ message: 'relation "sessions" does not exist' }) }) }),
+    ]);
+  });
+
   // Regression: over WebSocket, a crash in a resolver reached the client with its database detail, and no log.
   it('are masked and logged over WebSocket too', async () => {
     const { accessToken } = await signUpUser(server);
