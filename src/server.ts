@@ -24,6 +24,7 @@ import { formatError, logUnexpectedErrors } from './error-reporting.js';
 import { operationChecks, type OperationChecks } from './graphql-limits.js';
 import { allowOrigins } from './origins.js';
 import { healthz, readyz } from './health.js';
+import { listen } from './listen.js';
 import { addWebSocketGauges, createMetrics } from './metrics.js';
 import { measureOperations, serveMetrics } from './metrics-http.js';
 import { assignRequestId, requestIdOf } from './request-id.js';
@@ -103,10 +104,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   );
   app.use(handleTransportError(logger));
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  await listen(httpServer, config.port, config.host);
+  httpServer.on('error', (error) => logger.error({ err: error }, 'unexpected HTTP server error'));
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
