@@ -84,6 +84,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   app.get('/healthz', healthz);
   app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
   if (config.metrics && operationalLayers) app.get('/metrics', serveMetrics({ registry: metrics.registry, token: config.metricsToken }));
+  if (config.metrics && !config.metricsToken && config.nodeEnv === 'production') {
+    logger.warn('METRICS is on without METRICS_TOKEN: anyone who can reach this port can read GET /metrics; set METRICS_TOKEN, or METRICS=off');
+  }
   app.use('/graphql', ...allowOrigins(config.corsOrigins));
   app.use(serveExplorer({ config, logger }));
   const httpServer = createHttpServer(app);
