@@ -15,12 +15,20 @@ const aliases = (count: number) => Array.from({ length: count }, (_, i) => `a${i
 /** Issue 11's attack: graphql-js's overlapping-fields rule is quadratic in repeated fields. The comment misses Apollo's document cache. */
 const repeatedFields = (count: number) => `# ${randomUUID()}\nquery Repeated { ${'me { id email } '.repeat(count)}}`;
 
-/** CPU time this process spent on `work`, in ms: the test server runs in it, so this includes the server's share. */
-async function cpuMsOf(work: () => Promise<unknown>): Promise<number> {
-  const start = process.cpuUsage();
-  await work();
-  const { user, system } = process.cpuUsage(start);
-  return (user + system) / 1000;
+/**
+ * The least CPU time this process spent on one of `runs` calls of `work`, in ms. The test server
+ * runs in this process, so this includes the server's share; the least of a few leaves out a
+ * garbage collection or a timer of the server's that happened to land in one of them.
+ */
+async function leastCpuMsOf(runs: number, work: () => Promise<unknown>): Promise<number> {
+  let least = Infinity;
+  for (let run = 0; run < runs; run += 1) {
+    const start = process.cpuUsage();
+    await work();
+    const { user, system } = process.cpuUsage(start);
+    least = Math.min(least, (user + system) / 1000);
+  }
+  return least;
 }
 
 describe('GraphQL limits, checked before anything runs', () => {
@@ -127,7 +135,7 @@ describe('selection limit, checked before the quadratic validation', () => {
   it('refuses 330 repeated fields over HTTP in well under 50 ms of CPU, and counts the refusal as invalid', async () => {
     const before = await scrape(server);
     let refused: GraphQLResponse | undefined;
-    const refusedMs = await cpuMsOf(async () => { refused = await gql(server, repeatedFields(330)); });
+    const refusedMs = await leastCpuMsOf(3, async () => { refused = await gql(server, repeatedFields(330)); });
     expect(refused?.code).toBe('TOO_MANY_SELECTIONS');
     expect(refused?.status).toBe(400);
     expect(refused?.errors?.[0]?.message).toMatch(/Selections limit of 200 exceeded, found 990/);
@@ -135,13 +143,13 @@ describe('selection limit, checked before the quadratic validation', () => {
 
     // The same document under a raised limit shows what the refusal spared the server.
     let validated: GraphQLResponse | undefined;
-    const validatedMs = await cpuMsOf(async () => { validated = await gql(raised, repeatedFields(330)); });
+    const validatedMs = await leastCpuMsOf(1, async () => { validated = await gql(raised, repeatedFields(330)); });
     expect(validated?.errors).toBeUndefined();
     expect(validatedMs).toBeGreaterThan(Math.max(50, 5 * refusedMs));
 
     const after = await scrape(server);
     const labels = { operation: 'Repeated', type: 'unknown', outcome: 'invalid' };
-    expect(after.value('session_server_graphql_operations_total', labels) - before.value('session_server_graphql_operations_total', labels)).toBe(1);
+    expect(after.value('session_server_graphql_operations_total', labels) - before.value('session_server_graphql_operations_total', labels)).toBe(3);
   });
 
   it('refuses them over WebSocket too, as cheaply, and keeps the socket open', async () => {
@@ -150,7 +158,7 @@ describe('selection limit, checked before the quadratic validation', () => {
     sockets.push(socket);
     await socket.acknowledged;
     let operation: Subscription<unknown> | undefined;
-    const refusedMs = await cpuMsOf(async () => {
+    const refusedMs = await leastCpuMsOf(3, async () => {
       operation = socket.subscribe(repeatedFields(330));
       await operation.done;
     });
