@@ -88,6 +88,8 @@ export interface GraphqlLimits {
   maxTokens: number;
   /** Highest computed cost of one operation. @default 5000 */
   maxCost: number;
+  /** Most fields, fragment spreads and inline fragments in one document, fragments counted once. @default 200 */
+  maxSelections: number;
 }
 
 /** A mistake in how the server was set up (settings, database, files): reported as one plain line, without a stack. */
@@ -157,6 +159,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_DIRECTIVES: limit(50),
   GRAPHQL_MAX_TOKENS: limit(2000),
   GRAPHQL_MAX_COST: limit(5000),
+  GRAPHQL_MAX_SELECTIONS: limit(200),
 });
 
 const SECRET_SETTINGS = new Set(['AUTH_SECRET', 'DATABASE_URL', 'METRICS_TOKEN']);
@@ -231,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
+      maxSelections: e.GRAPHQL_MAX_SELECTIONS,
     },
   };
 }

@@ -30,6 +30,8 @@ export enum ErrorCode {
   TooManyDirectives = 'TOO_MANY_DIRECTIVES',
   /** A document of more than GRAPHQL_MAX_TOKENS tokens; parsing stops there. */
   TooManyTokens = 'TOO_MANY_TOKENS',
+  /** A document of more fields, fragment spreads and inline fragments than GRAPHQL_MAX_SELECTIONS. */
+  TooManySelections = 'TOO_MANY_SELECTIONS',
   /** An operation whose computed cost exceeds GRAPHQL_MAX_COST. */
   QueryTooCostly = 'QUERY_TOO_COSTLY',
 }

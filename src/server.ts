@@ -24,6 +24,7 @@ import { formatError, logUnexpectedErrors } from './error-reporting.js';
 import { operationChecks, type OperationChecks } from './graphql-limits.js';
 import { allowOrigins } from './origins.js';
 import { healthz, readyz } from './health.js';
+import { listen } from './listen.js';
 import { addWebSocketGauges, createMetrics } from './metrics.js';
 import { measureOperations, serveMetrics } from './metrics-http.js';
 import { assignRequestId, requestIdOf } from './request-id.js';
@@ -83,6 +84,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   app.get('/healthz', healthz);
   app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
   if (config.metrics && operationalLayers) app.get('/metrics', serveMetrics({ registry: metrics.registry, token: config.metricsToken }));
+  if (config.metrics && !config.metricsToken && config.nodeEnv === 'production') {
+    logger.warn('METRICS is on without METRICS_TOKEN: anyone who can reach this port can read GET /metrics; set METRICS_TOKEN, or METRICS=off');
+  }
   app.use('/graphql', ...allowOrigins(config.corsOrigins));
   app.use(serveExplorer({ config, logger }));
   const httpServer = createHttpServer(app);
@@ -93,7 +97,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const apollo = createApollo({ schema, checks, httpServer, config, logger, plugins: operationalLayers ? [operations.plugin] : [] });
   await apollo.start();
 
-  const httpContext = ({ req }: { req: express.Request }) => contexts.http(req);
+  const httpContext = logContextFailures(logger, ({ req }: { req: express.Request }) => contexts.http(req));
   app.use(
     '/graphql',
     askForClientHints,
@@ -103,10 +107,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   );
   app.use(handleTransportError(logger));
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  await listen(httpServer, config.port, config.host);
+  httpServer.on('error', (error) => logger.error({ err: error }, 'unexpected HTTP server error'));
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
@@ -156,6 +158,21 @@ function createApollo({ schema, checks, httpServer, config, logger, plugins }: A
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
     formatError: (formatted, error) => formatError(formatted, error, config.nodeEnv),
   });
+}
+
+/**
+ * Apollo answers a context function's failure (the session lookup failing) with a 500 and logs
+ * nothing, and no plugin hook of that moment knows the request: log it here, with its id.
+ */
+function logContextFailures(logger: Logger, build: (args: { req: express.Request }) => Promise<Context>) {
+  return async (args: { req: express.Request }): Promise<Context> => {
+    try {
+      return await build(args);
+    } catch (error) {
+      logger.error({ err: error, requestId: requestIdOf(args.req) }, 'unexpected error');
+      throw error;
+    }
+  };
 }
 
 /** Apollo would run a subscription over HTTP as if it were a query; say where it is served instead. */

@@ -1,15 +1,35 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from './helpers/db.js';
-import { AUTH_FIELDS, gql, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
+import { AUTH_FIELDS, gql, PASSWORD, signUpUser, uniqueEmail, type GraphQLResponse } from './helpers/graphql.js';
+import { scrape } from './helpers/metrics.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { connectSocket, type SocketClient } from './helpers/ws.js';
+import { connectSocket, type SocketClient, type Subscription } from './helpers/ws.js';
 
 /** A signUp with `selection` as what it asks back: if any of it ran, the account would exist. */
 const signUpSelecting = (selection: string) => `mutation($input: SignUpInput!) { signUp(input: $input) { ${selection} } }`;
 
 const nestedFragments = (levels: number) => `${'... on User { '.repeat(levels)}id${' }'.repeat(levels)}`;
 const aliases = (count: number) => Array.from({ length: count }, (_, i) => `a${i}: accessToken`).join(' ');
+/** Issue 11's attack: graphql-js's overlapping-fields rule is quadratic in repeated fields. The comment misses Apollo's document cache. */
+const repeatedFields = (count: number) => `# ${randomUUID()}\nquery Repeated { ${'me { id email } '.repeat(count)}}`;
+
+/**
+ * The least CPU time this process spent on one of `runs` calls of `work`, in ms. The test server
+ * runs in this process, so this includes the server's share; the least of a few leaves out a
+ * garbage collection or a timer of the server's that happened to land in one of them.
+ */
+async function leastCpuMsOf(runs: number, work: () => Promise<unknown>): Promise<number> {
+  let least = Infinity;
+  for (let run = 0; run < runs; run += 1) {
+    const start = process.cpuUsage();
+    await work();
+    const { user, system } = process.cpuUsage(start);
+    least = Math.min(least, (user + system) / 1000);
+  }
+  return least;
+}
 
 describe('GraphQL limits, checked before anything runs', () => {
   let server: TestServer;
@@ -48,6 +68,7 @@ describe('GraphQL limits, checked before anything runs', () => {
     ['more than 30 aliases', aliases(31), 'TOO_MANY_ALIASES', /Aliases limit of 30/],
     ['more than 50 directives', 'accessToken @include(if: true) '.repeat(51), 'TOO_MANY_DIRECTIVES', /Directives limit of 50/],
     ['more than 2,000 tokens', 'accessToken '.repeat(2000), 'TOO_MANY_TOKENS', /more th\w+ 2000 tokens/],
+    ['more than 200 selections', 'accessToken '.repeat(200), 'TOO_MANY_SELECTIONS', /Selections limit of 200 exceeded, found 201/],
   ])('refuses %s with its code, before the mutation runs', async (_label, selection, code, message) => {
     expect(await expectRefused(server, signUpSelecting(selection), code)).toMatch(message);
   });
@@ -72,6 +93,13 @@ describe('GraphQL limits, checked before anything runs', () => {
     expect(await accountExists(server, email)).toBe(true);
   });
 
+  it('lets an operation of exactly 200 selections through', async () => {
+    const email = uniqueEmail();
+    const result = await gql(server, signUpSelecting('accessToken '.repeat(199)), { variables: { input: { email, password: PASSWORD } } });
+    expect(result.errors).toBeUndefined();
+    expect(await accountExists(server, email)).toBe(true);
+  });
+
   it('applies the same limits to operations over WebSocket, and keeps the socket open after refusing', async () => {
     const { accessToken } = await signUpUser(server);
     const socket = connectSocket(server.url, accessToken);
@@ -87,6 +115,60 @@ describe('GraphQL limits, checked before anything runs', () => {
     const fine = socket.subscribe<{ me: { id: string } }>('{ me { id } }');
     expect((await fine.first).me.id).toBeTruthy();
     expect(socket.isAcknowledged()).toBe(true);
+  });
+});
+
+describe('selection limit, checked before the quadratic validation', () => {
+  let server: TestServer;
+  let raised: TestServer;
+  const sockets: SocketClient[] = [];
+  beforeAll(async () => {
+    [server, raised] = await Promise.all([startTestServer(), startTestServer({ GRAPHQL_MAX_SELECTIONS: '1000' })]);
+    // Warm both servers' request paths, so the measurements below are of the document alone.
+    await Promise.all([gql(server, '{ me { id } }'), gql(raised, '{ me { id } }')]);
+  });
+  afterAll(async () => {
+    await Promise.all(sockets.map((socket) => socket.dispose()));
+    await Promise.all([server.close(), raised.close()]);
+  });
+
+  it('refuses 330 repeated fields over HTTP in well under 50 ms of CPU, and counts the refusal as invalid', async () => {
+    const before = await scrape(server);
+    let refused: GraphQLResponse | undefined;
+    const refusedMs = await leastCpuMsOf(3, async () => { refused = await gql(server, repeatedFields(330)); });
+    expect(refused?.code).toBe('TOO_MANY_SELECTIONS');
+    expect(refused?.status).toBe(400);
+    expect(refused?.errors?.[0]?.message).toMatch(/Selections limit of 200 exceeded, found 990/);
+    expect(refusedMs).toBeLessThan(50);
+
+    // The same document under a raised limit shows what the refusal spared the server.
+    let validated: GraphQLResponse | undefined;
+    const validatedMs = await leastCpuMsOf(1, async () => { validated = await gql(raised, repeatedFields(330)); });
+    expect(validated?.errors).toBeUndefined();
+    expect(validatedMs).toBeGreaterThan(Math.max(50, 5 * refusedMs));
+
+    const after = await scrape(server);
+    const labels = { operation: 'Repeated', type: 'unknown', outcome: 'invalid' };
+    expect(after.value('session_server_graphql_operations_total', labels) - before.value('session_server_graphql_operations_total', labels)).toBe(3);
+  });
+
+  it('refuses them over WebSocket too, as cheaply, and keeps the socket open', async () => {
+    const { accessToken } = await signUpUser(server);
+    const socket = connectSocket(server.url, accessToken);
+    sockets.push(socket);
+    await socket.acknowledged;
+    let operation: Subscription<unknown> | undefined;
+    const refusedMs = await leastCpuMsOf(3, async () => {
+      operation = socket.subscribe(repeatedFields(330));
+      await operation.done;
+    });
+    expect(refusedMs).toBeLessThan(50);
+    expect(operation?.errors).toEqual([[expect.objectContaining({ extensions: { code: 'TOO_MANY_SELECTIONS' } })]]);
+    expect(socket.isAcknowledged()).toBe(true);
+  });
+
+  it('takes the limit from GRAPHQL_MAX_SELECTIONS', async () => {
+    expect((await gql(raised, repeatedFields(334))).code).toBe('TOO_MANY_SELECTIONS');
   });
 });
 

@@ -212,3 +212,23 @@ describe('metrics behind METRICS_TOKEN', () => {
     expect(allowed.text).not.toContain(token);
   });
 });
+
+describe('metrics in production', () => {
+  let open: TestServer;
+  let guarded: TestServer;
+  beforeAll(async () => {
+    [open, guarded] = await Promise.all([
+      startTestServer({ NODE_ENV: 'production' }),
+      startTestServer({ NODE_ENV: 'production', METRICS_TOKEN: 'scrape-token-0123456789abcdef' }),
+    ]);
+  });
+  afterAll(async () => { await Promise.all([open.close(), guarded.close()]); });
+
+  const warnings = (server: TestServer) => server.logs().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level === 40);
+
+  it('stay on without METRICS_TOKEN, with one warning at start-up; none with the token', async () => {
+    expect((await scrape(open)).status).toBe(200);
+    expect(warnings(open)).toEqual([expect.objectContaining({ msg: expect.stringMatching(/METRICS_TOKEN/) })]);
+    expect(warnings(guarded)).toEqual([]);
+  });
+});

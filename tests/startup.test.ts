@@ -1,4 +1,5 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,4 +89,27 @@ describe.skipIf(testDriver !== 'pglite')('npm start on PGlite', () => {
       await second.stop();
     }
   });
+});
+
+describe.skipIf(testDriver !== 'pglite')('start-up on a taken port', () => {
+  let dataDir: string;
+  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-')); });
+  afterAll(async () => { await rm(dataDir, { recursive: true, force: true }); });
+
+  it('on a port in use, exits with one line naming host and port, and no stack', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const run = runMain({ PORT: String(port), AUTH_SECRET: 'x'.repeat(32), GEOIP: 'off', DATA_DIR: dataDir });
+      expect(await run.exited).toBe(1);
+      const lines = run.errors().trim().split('\n');
+      expect(lines).toEqual([expect.stringContaining(`127.0.0.1:${port}`)]);
+      expect(lines[0]).toMatch(/already in use/);
+      expect(run.errors()).not.toMatch(/\bat /);
+    } finally {
+      taken.close();
+    }
+    // The port is tried only once PGlite has opened, which takes most of this on a busy machine.
+  }, 90_000);
 });

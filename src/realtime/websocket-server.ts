@@ -106,6 +106,9 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
       },
     },
   );
+  // ws re-emits the HTTP server's own errors here, where unhandled they would crash the process
+  // with a stack trace (a port in use at start-up); server.ts handles and logs them.
+  wss.on('error', () => {});
   wss.on('connection', (socket, request) => serve(graphqlWs, socket, request, logger));
   const keepAlive = keepSocketsAlive(wss);
   return async () => {

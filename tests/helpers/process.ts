@@ -7,22 +7,28 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export interface MainProcess {
   url: string;
   child: ChildProcess;
+  /** Everything it wrote so far, stdout and stderr. */
+  output(): string;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 }
 
 /** Runs `src/main.ts` (or another entry point) as `npm start` would, in its own process, with only the given environment. */
-export function runMain(env: Record<string, string>, entry = 'src/main.ts'): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+export function runMain(env: Record<string, string>, entry = 'src/main.ts'): { child: ChildProcess; output: () => string; errors: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let errors = '';
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    errors += chunk.toString();
+  });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, output: () => output, exited };
+  return { child, output: () => output, errors: () => errors, exited };
 }
 
 /** Starts the server process and waits for its "server started" line. */
@@ -46,6 +52,7 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
   return {
     url,
     child: run.child,
+    output: run.output,
     stop: () => {
       run.child.kill('SIGTERM');
       return run.exited;
