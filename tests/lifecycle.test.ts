@@ -1,4 +1,5 @@
 // Refresh-token reuse, idle and absolute timeouts, and the per-user session cap.
+import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_FIELDS, gql, loginUser, signUpUser, type AuthPayload } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -53,6 +54,22 @@ describe('refresh-token reuse', () => {
 
     const recorded = (await eventsOf(server, watcher.accessToken)).filter((event) => event.type === 'REFRESH_TOKEN_REUSE');
     expect(recorded).toEqual([{ type: 'REFRESH_TOKEN_REUSE', sessionId: user.session.id, actorSessionId: null }]);
+  });
+
+  // Regression: the user was read after the rotation had committed, so a failure there left the
+  // client with an error and a rotated-away token, and its retry was taken for theft.
+  it('changes nothing when a refresh fails, so retrying with the same token succeeds', async () => {
+    const user = await signUpUser(server);
+    // Only the read of the account touches this table: the lookup and the rotation do not.
+    await server.database.db.execute(sql`ALTER TABLE users RENAME TO users_gone`);
+    const failed = await gql(server, REFRESH, { variables: { token: user.refreshToken } }).finally(() => server.database.db.execute(sql`ALTER TABLE users_gone RENAME TO users`));
+    expect(failed.code).toBe('INTERNAL_SERVER_ERROR');
+
+    const retried = await gql<{ refreshSession: AuthPayload }>(server, REFRESH, { variables: { token: user.refreshToken } });
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data!.refreshSession).toMatchObject({ user: { id: user.user.id }, session: { id: user.session.id } });
+    expect((await gql(server, '{ me { id } }', { token: retried.data!.refreshSession.accessToken })).data).toEqual({ me: { id: user.user.id } });
+    expect((await eventsOf(server, retried.data!.refreshSession.accessToken)).map((event) => event.type)).not.toContain('REFRESH_TOKEN_REUSE');
   });
 });
 
