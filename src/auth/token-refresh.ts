@@ -4,8 +4,9 @@ import type { Db } from '../db/client.js';
 import { rotatedRefreshTokens, sessions, users } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { isLive, type Revoker } from './revocations.js';
+import type { Revoker } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
+import { isLive } from './session-lifetime.js';
 import { publicSessionColumns, publicUserColumns, type IssuedSession } from './session-shapes.js';
 import { generateRefreshToken, hashToken, type AccessTokens } from './tokens.js';
 
