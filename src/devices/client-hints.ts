@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { stripControlCharacters } from '../text-input.js';
 
 /** The User-Agent Client Hints this server asks for, sent back in `Accept-CH` on every response. */
 export const ACCEPTED_CLIENT_HINTS = [
@@ -31,7 +32,7 @@ export function readClientHints(headers: IncomingHttpHeaders): ClientHints | nul
   const header = (name: string) => {
     const value = headers[name];
     const text = Array.isArray(value) ? value[0] : value;
-    return text && text.length <= HEADER_MAX_LENGTH ? text : undefined;
+    return text && text.length <= HEADER_MAX_LENGTH ? stripControlCharacters(text) : undefined;
   };
   const brands = header('sec-ch-ua-full-version-list') ?? header('sec-ch-ua');
   const platform = unquote(header('sec-ch-ua-platform'));
