@@ -35,3 +35,10 @@ function malformedIn(value: unknown, path: string): string[] {
 export function stripControlCharacters(value: string | undefined): string | undefined {
   return value?.replace(CONTROL_CHARACTERS, '');
 }
+
+/** The first `maxLength` characters (code points, as the inputs' bounds count them), never half of one. */
+export function truncateText(text: string, maxLength: number): string {
+  // No more code units than that means no more code points either.
+  if (text.length <= maxLength) return text;
+  return Array.from(text).slice(0, maxLength).join('');
+}

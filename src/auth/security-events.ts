@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
 import { securityEvents, type SecurityEventType } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
@@ -34,8 +35,6 @@ export interface SecurityEventPage {
 export interface EventCursor {
   seq: number;
 }
-
-const USER_AGENT_MAX_LENGTH = 512;
 
 export type SecurityEvents = ReturnType<typeof createSecurityEvents>;
 
