@@ -7,6 +7,7 @@ import { readClientHints, type ClientHints } from './devices/client-hints.js';
 import type { ClientIpResolver } from './devices/client-ip.js';
 import { UnauthenticatedError } from './errors.js';
 import { requestIdOf } from './request-id.js';
+import { stripControlCharacters } from './text-input.js';
 import type { AuthFailureReason, Metrics } from './metrics.js';
 import type { LiveConnection } from './realtime/live-connections.js';
 
@@ -54,8 +55,8 @@ const BEARER = /^Bearer +(\S+) *$/i;
 export function createContextBuilder({ services, clientIp, authFailures }: ContextDeps) {
   const describe = (request: IncomingMessage) => ({
     ipAddress: clientIp(request),
-    userAgent: request.headers['user-agent'],
-    deviceIdHeader: firstHeader(request.headers['x-device-id']),
+    userAgent: stripControlCharacters(request.headers['user-agent']),
+    deviceIdHeader: stripControlCharacters(firstHeader(request.headers['x-device-id'])),
     clientHints: readClientHints(request.headers),
     services,
     requestId: requestIdOf(request),

@@ -10,6 +10,7 @@ import { RevocationResolver } from './resolvers/revocation.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import type { Metrics } from './metrics.js';
+import { findMalformedFields } from './text-input.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 
 /**
@@ -30,10 +31,16 @@ export function createAuthChecker(authFailures?: Metrics['authFailures']): AuthC
 }
 
 /**
- * Runs class-validator on input objects and reports every problem in one message.
- * The offending values are left out on purpose: one of them may be a password.
+ * Refuses text Postgres would refuse in any argument (see text-input.ts), then runs
+ * class-validator on input objects, and reports every problem in one message. The offending
+ * values are left out on purpose: one of them may be a password. type-graphql calls this once per
+ * argument, before the resolver runs; each call checks them all, which costs nothing next to a query.
  */
-const validateInput: ValidatorFn = async (value) => {
+const validateInput: ValidatorFn = async (value, _type, { args }) => {
+  const malformed = findMalformedFields(args);
+  if (malformed.length > 0) {
+    throw new BadUserInputError(`${malformed.join(', ')}: text may not contain a NUL character or an unpaired UTF-16 surrogate.`, malformed);
+  }
   if (value === null || typeof value !== 'object') return;
   const errors = await validate(value, { forbidUnknownValues: false });
   if (errors.length === 0) return;

@@ -1,7 +1,8 @@
+import { connect } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from './helpers/db.js';
-import { AUTH_FIELDS, gql, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
+import { AUTH_FIELDS, gql, PASSWORD, signUpUser, uniqueEmail, type AuthPayload } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${AUTH_FIELDS} } }`;
@@ -15,6 +16,12 @@ describe('bad input', () => {
   async function countRows(): Promise<string> {
     const [counts] = await queryRows(server.database, sql`SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM sessions) AS sessions, (SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL) AS revoked`);
     return JSON.stringify(counts);
+  }
+
+  /** Besides accounts and sessions, what a password check leaves behind: security events and counted failures. */
+  async function countEverything(): Promise<string> {
+    const [counts] = await queryRows(server.database, sql`SELECT (SELECT count(*) FROM security_events) AS events, (SELECT count(*) FROM login_failures) AS failures`);
+    return (await countRows()) + JSON.stringify(counts);
   }
 
   beforeAll(async () => {
@@ -106,10 +113,99 @@ describe('bad input', () => {
     expect(session.userAgent).toHaveLength(512);
   });
 
+  // Regression: Postgres refuses NUL and unpaired surrogates in text, so such input failed with
+  // INTERNAL_SERVER_ERROR, and a login with the right password failed after checking it.
+  describe.each([['a NUL character', 'bad\u0000text'], ['a lone surrogate', 'bad\ud800text']])('a string with %s', (_label, bad) => {
+    it.each(['email', 'password', 'device.deviceName', 'device.deviceId', 'device.os', 'device.browser'])('in %s is BAD_USER_INPUT naming it, for signUp and for login with the right password', async (field) => {
+      const withBad = (input: Record<string, unknown>) => {
+        const [head, tail] = field.split('.');
+        return tail ? { ...input, device: { [tail]: bad } } : { ...input, [head!]: bad };
+      };
+      const before = await countEverything();
+      const signUp = await expectRefused(SIGN_UP, { input: withBad({ email: uniqueEmail(), password: PASSWORD }) }, 'BAD_USER_INPUT');
+      expect(signUp.errors![0]!.extensions!.fields).toEqual([field]);
+      const login = await expectRefused(LOGIN, { input: withBad({ email: existing.user.email, password: PASSWORD }) }, 'BAD_USER_INPUT');
+      expect(login.errors![0]!.extensions!.fields).toEqual([field]);
+      // Nothing was checked, so nothing counts as a failed login either.
+      expect(await countEverything()).toBe(before);
+    });
+
+    it('in a refresh token or a password to check or to set is BAD_USER_INPUT naming it', async () => {
+      const cases: Array<[string, Record<string, unknown>, string]> = [
+        ['mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { t: bad }, 'refreshToken'],
+        ['mutation($p: String!) { reauthenticate(password: $p) }', { p: bad }, 'password'],
+        ['mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: bad, n: 'a new passphrase' }, 'currentPassword'],
+        ['mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: PASSWORD, n: `${bad} long enough` }, 'newPassword'],
+      ];
+      const before = await countEverything();
+      for (const [query, variables, field] of cases) {
+        const result = await gql(server, query, { variables, token: existing.accessToken });
+        expect(result.code, field).toBe('BAD_USER_INPUT');
+        expect(result.errors![0]!.extensions!.fields).toEqual([field]);
+      }
+      expect(await countEverything()).toBe(before);
+      expect((await gql(server, '{ me { id } }', { token: existing.accessToken })).status).toBe(200);
+    });
+  });
+
   it('refuses a session id that is not a UUID with BAD_USER_INPUT', async () => {
     const result = await gql(server, 'mutation { revokeSession(id: "1 OR 1=1") }', { token: existing.accessToken });
     expect(result.code).toBe('BAD_USER_INPUT');
     expect(await countRows()).toBe(rowsBefore);
+  });
+});
+
+// Headers that become columns (the User-Agent, X-Device-Id, Client Hints) are cleaned, not refused:
+// a client cannot be asked to fix its User-Agent.
+describe('control characters in headers', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer(); });
+  afterAll(async () => { await server.close(); });
+
+  const signUpBody = () => JSON.stringify({ query: SIGN_UP, variables: { input: { email: uniqueEmail(), password: PASSWORD } } });
+
+  /**
+   * Posts over a bare socket, each character of the headers sent as one byte (latin1), as any
+   * client may: fetch and Node's own client refuse control characters, or send them as UTF-8.
+   */
+  async function postRaw(headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+    const { port } = new URL(server.url);
+    const fields = { host: '127.0.0.1', 'content-type': 'application/json', ...headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+    const head = `POST /graphql HTTP/1.1\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      // Written, not ended: a half-closed socket may lose the answer. `connection: close` ends it.
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body)])));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      socket.on('error', reject);
+    });
+    const [status, ...rest] = answer.split('\r\n\r\n');
+    const content = rest.join('\r\n\r\n');
+    // A chunked answer this small is one chunk: its size line, then the data.
+    const isChunked = /^transfer-encoding: chunked$/im.test(status!);
+    return { status: Number(status!.split(' ')[1]), body: isChunked ? content.split('\r\n')[1]! : content };
+  }
+
+  it('never sees a NUL in a header: Node answers 400 before the server runs', async () => {
+    const answer = await postRaw({ 'user-agent': 'curl/8.5.0\u0000evil' }, signUpBody());
+    expect(answer.status).toBe(400);
+    const [users] = await queryRows<{ n: number }>(server.database, sql`SELECT count(*)::int AS n FROM users`);
+    expect(users!.n).toBe(0);
+  });
+
+  it('signs in with control characters in the User-Agent, X-Device-Id and Client Hints, and stores them without', async () => {
+    const answer = await postRaw({
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)\x85 Gecko/20100101\tFirefox/126.0',
+      'x-device-id': 'device\x9f-1',
+      'sec-ch-ua-platform': '"Lin\x80ux"',
+    }, signUpBody());
+    expect(answer.status).toBe(200);
+    const { accessToken } = (JSON.parse(answer.body) as { data: { signUp: AuthPayload } }).data.signUp;
+    const listed = await gql(server, '{ mySessions { userAgent deviceId os } }', { token: accessToken });
+    expect(listed.data!.mySessions).toEqual([{ userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101Firefox/126.0', deviceId: 'device-1', os: 'Linux' }]);
+    const events = await gql(server, '{ mySecurityEvents { edges { node { type } } } }', { token: accessToken });
+    expect(events.errors).toBeUndefined();
   });
 });
 

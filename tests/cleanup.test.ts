@@ -11,6 +11,7 @@ import { queryRows } from './helpers/db.js';
 import { gql, signUpUser } from './helpers/graphql.js';
 import { runMain } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { waitFor } from './helpers/ws.js';
 
 const RETENTION = { sessionRetentionDays: 30, securityEventRetentionDays: 365, loginFailureWindowSeconds: 900, signUpWindowSeconds: 3600 };
 
@@ -25,7 +26,9 @@ describe('cleanup', () => {
     await server.database.db.execute(sql`
       INSERT INTO sessions (user_id, access_token_hash, refresh_token_hash, device_name, device_type, created_at, last_active_at, expires_at, revoked_at, revoked_reason)
       SELECT ${userId}::uuid, 'a', md5(random()::text || n), 'Old device', 'UNKNOWN',
-        ${now}::timestamptz - interval '400 days', ${now}::timestamptz - interval '400 days',
+        ${now}::timestamptz - interval '400 days',
+        -- Active until the day before it expired: it ended at expires_at, not at an idle timeout.
+        ${now}::timestamptz - (${expiresDaysAgo} + 1) * interval '1 day',
         ${now}::timestamptz - ${expiresDaysAgo} * interval '1 day',
         CASE WHEN ${revokedDaysAgo}::int IS NULL THEN NULL ELSE ${now}::timestamptz - ${revokedDaysAgo}::int * interval '1 day' END,
         CASE WHEN ${revokedDaysAgo}::int IS NULL THEN NULL ELSE 'REVOKED'::revocation_reason END
@@ -78,6 +81,49 @@ describe('cleanup', () => {
     release();
     await held;
     expect(await runCleanup({ database: server.database, clock: server.clock, logger, ...RETENTION })).not.toBeNull();
+  });
+});
+
+// Regression: the sweep stamped revoked_at with its own time, so a session that had ended 40 days
+// ago while no instance ran was kept another SESSION_RETENTION_DAYS.
+describe('cleanup of sessions that ended while no instance ran', () => {
+  let server: TestServer;
+  beforeAll(async () => { server = await startTestServer({ EXPIRY_SWEEP_SECONDS: '1' }); });
+  afterAll(async () => { await server.close(); });
+
+  /** A session never swept, with its times given as days before now; returns its id. */
+  async function insertUnswept(userId: string, days: { createdAgo: number; lastActiveAgo: number; expiresAgo: number }): Promise<string> {
+    const now = server.clock.now().toISOString();
+    const [row] = await queryRows<{ id: string }>(server.database, sql`
+      INSERT INTO sessions (user_id, access_token_hash, refresh_token_hash, device_name, device_type, created_at, last_active_at, expires_at)
+      VALUES (${userId}::uuid, 'a', md5(random()::text), 'Old device', 'UNKNOWN', ${now}::timestamptz - ${days.createdAgo} * interval '1 day',
+        ${now}::timestamptz - ${days.lastActiveAgo} * interval '1 day', ${now}::timestamptz - ${days.expiresAgo} * interval '1 day')
+      RETURNING id`);
+    return row!.id;
+  }
+
+  const daysAgo = (days: number) => new Date(server.clock.now().getTime() - days * 24 * 3600 * 1000).toISOString();
+
+  it('sweeps them as ended when they did end, and deletes them at the next cleanup', async () => {
+    const { user } = await signUpUser(server);
+    // Idle (7 days by default) since 47 days ago: ended 40 days ago, before its lifetime ran out.
+    const idle = await insertUnswept(user.id, { createdAgo: 50, lastActiveAgo: 47, expiresAgo: 20 });
+    // Its lifetime ran out 40 days ago, two days after its last activity.
+    const aged = await insertUnswept(user.id, { createdAgo: 70, lastActiveAgo: 42, expiresAgo: 40 });
+    const ended = async () => queryRows<{ id: string; revoked_at: string | Date | null; revoked_reason: string | null }>(
+      server.database, sql`SELECT id, revoked_at, revoked_reason FROM sessions WHERE id IN (${idle}::uuid, ${aged}::uuid)`,
+    );
+    await waitFor(async () => (await ended()).every((row) => row.revoked_at !== null), 'the sweep');
+
+    const revokedAt = Object.fromEntries((await ended()).map((row) => [row.id, new Date(row.revoked_at!).toISOString()]));
+    expect(revokedAt).toEqual({ [idle]: daysAgo(40), [aged]: daysAgo(40) });
+    const events = await queryRows<{ session_id: string; created_at: string | Date }>(server.database, sql`
+      SELECT session_id, created_at FROM security_events WHERE type = 'SESSION_EXPIRED' AND session_id IN (${idle}::uuid, ${aged}::uuid)`);
+    expect(Object.fromEntries(events.map((event) => [event.session_id, new Date(event.created_at).toISOString()]))).toEqual(revokedAt);
+
+    const removed = await runCleanup({ database: server.database, clock: server.clock, logger: createLogger({ logLevel: 'silent' }), ...RETENTION });
+    expect(removed?.sessions).toBe(2);
+    expect(await ended()).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readClientHints } from '../src/devices/client-hints.js';
 import { describeDevice } from '../src/devices/device-info.js';
-import { gql, signUpUser } from './helpers/graphql.js';
+import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startTestServer } from './helpers/server.js';
 
 type Expected = { deviceName?: string; deviceType: string; os?: string | null; browser?: string | null };
@@ -108,6 +108,54 @@ describe('describeDevice', () => {
   it('keeps cpuCores from input only', () => {
     expect(describeDevice({ cpuCores: 8, ramGb: 16, internetSpeedMbps: 45.2 }, { userAgent: WINDOWS_UA })).toMatchObject({ cpuCores: 8, ramGb: 16, internetSpeedMbps: 45.2 });
     expect(describeDevice(undefined, { userAgent: WINDOWS_UA })).toMatchObject({ cpuCores: null, ramGb: null, internetSpeedMbps: null });
+  });
+});
+
+// Regression: Client Hints skipped the input's bounds: `Device-Memory: 999999` was stored as
+// ramGb, and a 480-character model made a device name of over 1,100 characters.
+describe('bounds on what headers say', () => {
+  const LONG_MODEL = `"${'M'.repeat(480)}"`;
+  const LONG_BRANDS = `"Google Chrome";v="${'1'.repeat(400)}", "Not-A.Brand";v="99"`;
+
+  it('ignores hint figures outside the input bounds rather than clamping them', () => {
+    expect(readClientHints({ 'device-memory': '999999', downlink: '1000001' })).toMatchObject({ ramGb: null, downlinkMbps: null });
+    expect(readClientHints({ 'device-memory': '65536', downlink: '1000000' })).toMatchObject({ ramGb: 65_536, downlinkMbps: 1_000_000 });
+    expect(readClientHints({ 'device-memory': '8', downlink: '1.45' })).toMatchObject({ ramGb: 8, downlinkMbps: 1.45 });
+  });
+
+  it('keeps every text column, the composed name included, within 255 characters', () => {
+    const hints = readClientHints({ 'sec-ch-ua': LONG_BRANDS, 'sec-ch-ua-platform': `"${'P'.repeat(400)}"`, 'sec-ch-ua-mobile': '?1', 'sec-ch-ua-model': LONG_MODEL });
+    const device = describeDevice(undefined, { userAgent: REDUCED_ANDROID_UA, hints });
+    expect(device.deviceName).toHaveLength(255);
+    expect(device.deviceName.startsWith(`Chrome on ${'M'.repeat(100)}`)).toBe(true);
+    expect(device.os).toHaveLength(255);
+    expect(device.browser).toHaveLength(255);
+  });
+
+  it('never cuts a character in two when shortening a name', () => {
+    // Each input field is within its bound; together they make a longer name.
+    const device = describeDevice({ browser: '😀'.repeat(200), os: '🐧'.repeat(200) });
+    expect([...device.deviceName]).toHaveLength(255);
+    expect(device.deviceName.endsWith('🐧')).toBe(true);
+  });
+
+  it('stores a login\'s hints within bounds, end to end', async () => {
+    const server = await startTestServer();
+    try {
+      const user = await signUpUser(server);
+      const login = await loginUser(server, user.user.email, {}, {
+        'user-agent': REDUCED_ANDROID_UA, 'sec-ch-ua': LONG_BRANDS, 'sec-ch-ua-mobile': '?1', 'sec-ch-ua-model': LONG_MODEL,
+        'device-memory': '999999', downlink: '5000000',
+      });
+      const listed = await gql<{ mySessions: Array<{ id: string; deviceName: string; ramGb: number | null; internetSpeedMbps: number | null }> }>(
+        server, '{ mySessions { id deviceName ramGb internetSpeedMbps } }', { token: login.accessToken },
+      );
+      const session = listed.data!.mySessions.find((listedSession) => listedSession.id === login.session.id)!;
+      expect(session).toMatchObject({ ramGb: null, internetSpeedMbps: null });
+      expect(session.deviceName.length).toBeLessThanOrEqual(255);
+    } finally {
+      await server.close();
+    }
   });
 });
 

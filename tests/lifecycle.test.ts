@@ -1,5 +1,7 @@
 // Refresh-token reuse, idle and absolute timeouts, and the per-user session cap.
+import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from './helpers/db.js';
 import { AUTH_FIELDS, gql, loginUser, signUpUser, type AuthPayload } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { SESSION_REVOKED, subscribeOver, waitFor, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
@@ -54,6 +56,22 @@ describe('refresh-token reuse', () => {
     const recorded = (await eventsOf(server, watcher.accessToken)).filter((event) => event.type === 'REFRESH_TOKEN_REUSE');
     expect(recorded).toEqual([{ type: 'REFRESH_TOKEN_REUSE', sessionId: user.session.id, actorSessionId: null }]);
   });
+
+  // Regression: the user was read after the rotation had committed, so a failure there left the
+  // client with an error and a rotated-away token, and its retry was taken for theft.
+  it('changes nothing when a refresh fails, so retrying with the same token succeeds', async () => {
+    const user = await signUpUser(server);
+    // Only the read of the account touches this table: the lookup and the rotation do not.
+    await server.database.db.execute(sql`ALTER TABLE users RENAME TO users_gone`);
+    const failed = await gql(server, REFRESH, { variables: { token: user.refreshToken } }).finally(() => server.database.db.execute(sql`ALTER TABLE users_gone RENAME TO users`));
+    expect(failed.code).toBe('INTERNAL_SERVER_ERROR');
+
+    const retried = await gql<{ refreshSession: AuthPayload }>(server, REFRESH, { variables: { token: user.refreshToken } });
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data!.refreshSession).toMatchObject({ user: { id: user.user.id }, session: { id: user.session.id } });
+    expect((await gql(server, '{ me { id } }', { token: retried.data!.refreshSession.accessToken })).data).toEqual({ me: { id: user.user.id } });
+    expect((await eventsOf(server, retried.data!.refreshSession.accessToken)).map((event) => event.type)).not.toContain('REFRESH_TOKEN_REUSE');
+  });
 });
 
 describe('idle and absolute timeouts', () => {
@@ -92,6 +110,32 @@ describe('idle and absolute timeouts', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const expired = (await eventsOf(server, active.accessToken)).filter((event) => event.type === 'SESSION_EXPIRED');
     expect(expired).toEqual([{ type: 'SESSION_EXPIRED', sessionId: idle.session.id, actorSessionId: null }]);
+  });
+
+  // Regression: a session was dated by the sweep that found it, not by when it ended.
+  it('dates an ended session by its idle deadline or its lifetime, whichever came first, however late the sweep', async () => {
+    const idle = await signUpUser(server);
+    let aged = await signUpUser(server);
+    const { events } = await subscribed(server, idle.accessToken, sockets);
+    const endOf = async (sessionId: string) => {
+      const [row] = await queryRows<{ revoked_at: string | Date | null; event_at: string | Date | null }>(server.database, sql`
+        SELECT revoked_at, (SELECT created_at FROM security_events WHERE session_id = ${sessionId}::uuid AND type = 'SESSION_EXPIRED') AS event_at
+        FROM sessions WHERE id = ${sessionId}::uuid`);
+      return row!.revoked_at === null ? null : { revokedAt: new Date(row!.revoked_at).toISOString(), eventAt: new Date(row!.event_at!).toISOString() };
+    };
+    // `aged` is kept active until its lifetime runs out; `idle` is left alone, 10 s past its deadline at the first sweep.
+    for (let elapsed = 15; elapsed <= 45; elapsed += 15) {
+      server.clock.advance(15);
+      aged = (await gql<{ refreshSession: AuthPayload }>(server, REFRESH, { variables: { token: aged.refreshToken } })).data!.refreshSession;
+      if (elapsed === 30) {
+        const idleDeadline = new Date(Date.parse(idle.session.lastActiveAt) + 20_000).toISOString();
+        expect((await within(events.first, 5_000, 'sweep push')).sessionRevoked).toEqual({ sessionId: idle.session.id, reason: 'EXPIRED', revokedAt: idleDeadline });
+        expect(await endOf(idle.session.id)).toEqual({ revokedAt: idleDeadline, eventAt: idleDeadline });
+      }
+    }
+    server.clock.advance(1_000);
+    await waitFor(async () => (await endOf(aged.session.id)) !== null, 'the sweep');
+    expect(await endOf(aged.session.id)).toEqual({ revokedAt: aged.session.expiresAt, eventAt: aged.session.expiresAt });
   });
 
   it('ends a session at its absolute lifetime, however active, and refreshing does not extend it', async () => {

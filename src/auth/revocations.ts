@@ -1,19 +1,14 @@
-import { and, gt, isNull, type SQL } from 'drizzle-orm';
+import { and, isNull, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { RevocationBus } from '../realtime/revocation-bus.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
+import { endedAtSql, isLive } from './session-lifetime.js';
 
-/** A session that has neither ended nor run out its lifetime or idle timeout at `now`. */
-export function isLive(now: Date, idleTimeoutSeconds: number): SQL {
-  return and(
-    isNull(sessions.revokedAt),
-    gt(sessions.expiresAt, now),
-    gt(sessions.lastActiveAt, new Date(now.getTime() - idleTimeoutSeconds * 1000)),
-  )!;
-}
+/** Kept here too for callers written before the lifetime rules had a module of their own. */
+export { isLive } from './session-lifetime.js';
 
 /** The security event each way of ending a session is recorded as. */
 const EVENT_OF_REASON: Record<RevocationReason, SecurityEventType> = {
@@ -61,14 +56,16 @@ export type Revoker = ReturnType<typeof createRevoker>;
  */
 export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSeconds }: RevokerDeps) {
   async function revokeIn(tx: Db, { where, reason, actor }: RevokeOptions): Promise<RevokedSession[]> {
-    const revokedAt = clock.now();
+    const now = clock.now();
+    const isSweep = reason === 'EXPIRED';
     const rows = await tx
       .update(sessions)
-      .set({ revokedAt, revokedReason: reason })
+      // A session that ran out ended when it did, however late the sweep finds it.
+      .set({ revokedAt: isSweep ? endedAtSql(idleTimeoutSeconds) : now, revokedReason: reason })
       // The sweep ends sessions that are over but not yet marked; everything else ends live ones only.
-      .where(and(where, reason === 'EXPIRED' ? isNull(sessions.revokedAt) : isLive(revokedAt, idleTimeoutSeconds)))
-      .returning({ id: sessions.id, userId: sessions.userId, deviceName: sessions.deviceName });
-    await bus.publish(tx, rows.map(({ id, userId }) => ({ sessionId: id, userId, reason, revokedAt })));
+      .where(and(where, isSweep ? isNull(sessions.revokedAt) : isLive(now, idleTimeoutSeconds)))
+      .returning({ id: sessions.id, userId: sessions.userId, deviceName: sessions.deviceName, revokedAt: sessions.revokedAt });
+    await bus.publish(tx, rows.map(({ id, userId, revokedAt }) => ({ sessionId: id, userId, reason, revokedAt: revokedAt! })));
     await events.record(tx, rows.map((row) => ({
       userId: row.userId,
       type: EVENT_OF_REASON[reason],
@@ -77,6 +74,7 @@ export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSecon
       actorSessionId: actor && actor.sessionId !== row.id ? actor.sessionId : null,
       deviceName: row.deviceName,
       origin: actor?.origin,
+      at: row.revokedAt!,
     })));
     for (const row of rows) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason, requestId: actor?.origin?.requestId }, 'session revoked');
     return rows.map(({ id, userId }) => ({ id, userId }));

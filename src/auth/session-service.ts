@@ -10,8 +10,9 @@ import { ReauthenticationRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { RevocationBus, RevocationEvent } from '../realtime/revocation-bus.js';
-import { isLive, type Actor, type Revoker } from './revocations.js';
+import type { Actor, Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
+import { endedAt, hasRunOutAt, isLive } from './session-lifetime.js';
 import { publicSessionColumns, publicUserColumns, type AuthCheck, type Authenticated, type IssuedSession, type PublicSession, type PublicUser } from './session-shapes.js';
 import { createTokenRefresh } from './token-refresh.js';
 import { generateRefreshToken, hashToken, isSameHash, type AccessTokens } from './tokens.js';
@@ -127,8 +128,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (!row || row.user.id !== verified.claims.userId) return { ok: false, reason: 'invalid' };
       const now = clock.now();
       if (row.revokedAt) return { ok: false, reason: 'revoked' };
-      const idleSince = now.getTime() - deps.idleTimeoutSeconds * 1000;
-      if (row.expiresAt <= now || row.lastActiveAt.getTime() <= idleSince) return { ok: false, reason: 'expired' };
+      if (hasRunOutAt(row, now, deps.idleTimeoutSeconds)) return { ok: false, reason: 'expired' };
       if (!isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };
       touchLastActive(sessionId, row.lastActiveAt, now);
       return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt, tokenExpiresAt } };
@@ -185,7 +185,6 @@ export function createSessionService(deps: SessionServiceDeps) {
      */
     async findEnded(sessionIds: readonly string[]): Promise<RevocationEvent[]> {
       const now = clock.now();
-      const idleSince = now.getTime() - deps.idleTimeoutSeconds * 1000;
       const ended: RevocationEvent[] = [];
       for (let start = 0; start < sessionIds.length; start += 1_000) {
         const ids = sessionIds.slice(start, start + 1_000);
@@ -198,7 +197,7 @@ export function createSessionService(deps: SessionServiceDeps) {
           const row = found.get(id);
           if (!row) ended.push({ sessionId: id, reason: 'REVOKED', revokedAt: now });
           else if (row.revokedAt) ended.push({ sessionId: id, reason: row.revokedReason ?? 'REVOKED', revokedAt: row.revokedAt });
-          else if (row.expiresAt <= now || row.lastActiveAt.getTime() <= idleSince) ended.push({ sessionId: id, reason: 'EXPIRED', revokedAt: now });
+          else if (hasRunOutAt(row, now, deps.idleTimeoutSeconds)) ended.push({ sessionId: id, reason: 'EXPIRED', revokedAt: endedAt(row, deps.idleTimeoutSeconds) });
         }
       }
       return ended;

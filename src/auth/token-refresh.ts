@@ -4,8 +4,9 @@ import type { Db } from '../db/client.js';
 import { rotatedRefreshTokens, sessions, users } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { isLive, type Revoker } from './revocations.js';
+import type { Revoker } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
+import { isLive } from './session-lifetime.js';
 import { publicSessionColumns, publicUserColumns, type IssuedSession } from './session-shapes.js';
 import { generateRefreshToken, hashToken, type AccessTokens } from './tokens.js';
 
@@ -36,19 +37,22 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
     if (!current) return null;
     const access = await accessTokens.sign(current.userId, current.id, current.expiresAt);
     const refreshToken = generateRefreshToken();
-    const session = await db.transaction(async (tx) => {
-      const [rotated] = await tx
+    // Everything the answer holds is read in the rotating transaction: should any of it fail, the
+    // rotation rolls back and the client's retry with the same token is not taken for reuse.
+    const rotated = await db.transaction(async (tx) => {
+      const [session] = await tx
         .update(sessions)
         .set({ accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(refreshToken), lastActiveAt: now })
         .where(and(eq(sessions.id, current.id), eq(sessions.refreshTokenHash, oldHash), isLive(now, idleTimeoutSeconds)))
         .returning(publicSessionColumns);
-      if (rotated) await tx.insert(rotatedRefreshTokens).values({ tokenHash: oldHash, sessionId: rotated.id, rotatedAt: now });
-      return rotated;
+      if (!session) return null;
+      await tx.insert(rotatedRefreshTokens).values({ tokenHash: oldHash, sessionId: session.id, rotatedAt: now });
+      const [user] = await tx.select(publicUserColumns).from(users).where(eq(users.id, session.userId));
+      return { session, user: user! };
     });
-    if (!session) return null;
-    const [user] = await db.select(publicUserColumns).from(users).where(eq(users.id, current.userId));
-    logger.info({ event: 'session.refreshed', sessionId: session.id, userId: current.userId, requestId: origin.requestId }, 'session refreshed');
-    return { user: user!, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice: false };
+    if (!rotated) return null;
+    logger.info({ event: 'session.refreshed', sessionId: rotated.session.id, userId: current.userId, requestId: origin.requestId }, 'session refreshed');
+    return { ...rotated, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice: false };
   }
 
   /** When the token was rotated away before, ends its session. */

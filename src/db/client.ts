@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { restrictDataDir } from './data-dir.js';
 import { listenOnPglite, listenOnPostgres, type Listener, type ListenerEvents } from './listener.js';
 import * as schema from './schema.js';
 
@@ -96,9 +97,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
   const heldLocks = new Set<number>();
+  if (dataDir) await restrictDataDir(dataDir);
   const client = dataDir ? new PGlite(dataDir) : new PGlite();
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
+  // Again: a new directory's initial cluster, unpacked as PGlite opened, came out 666.
+  if (dataDir) await restrictDataDir(dataDir);
   return {
     db,
     sessionCheckDb: db,

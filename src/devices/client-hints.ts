@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { stripControlCharacters } from '../text-input.js';
+import { INTERNET_SPEED_MBPS, isWithin, RAM_GB, type NumberBounds } from './device-bounds.js';
 
 /** The User-Agent Client Hints this server asks for, sent back in `Accept-CH` on every response. */
 export const ACCEPTED_CLIENT_HINTS = [
@@ -31,7 +33,7 @@ export function readClientHints(headers: IncomingHttpHeaders): ClientHints | nul
   const header = (name: string) => {
     const value = headers[name];
     const text = Array.isArray(value) ? value[0] : value;
-    return text && text.length <= HEADER_MAX_LENGTH ? text : undefined;
+    return text && text.length <= HEADER_MAX_LENGTH ? stripControlCharacters(text) : undefined;
   };
   const brands = header('sec-ch-ua-full-version-list') ?? header('sec-ch-ua');
   const platform = unquote(header('sec-ch-ua-platform'));
@@ -42,8 +44,8 @@ export function readClientHints(headers: IncomingHttpHeaders): ClientHints | nul
     os: platform ? osOf(platform, unquote(header('sec-ch-ua-platform-version'))) : null,
     isMobile: mobile === '?1' ? true : mobile === '?0' ? false : null,
     model: unquote(header('sec-ch-ua-model')) || null,
-    ramGb: positiveNumber(header('device-memory')),
-    downlinkMbps: positiveNumber(header('downlink')),
+    ramGb: boundedFigure(header('device-memory'), RAM_GB),
+    downlinkMbps: boundedFigure(header('downlink'), INTERNET_SPEED_MBPS),
   };
 }
 
@@ -71,7 +73,12 @@ function unquote(value: string | undefined): string | undefined {
   return value?.replace(/^"|"$/g, '');
 }
 
-function positiveNumber(value: string | undefined): number | null {
+/**
+ * A hint's figure when it is positive and within the input's bounds, else null: a value no
+ * browser sends (they cap Device-Memory at 8 and Downlink at 10) is ignored, not clamped into a
+ * plausible one.
+ */
+function boundedFigure(value: string | undefined, bounds: NumberBounds): number | null {
   const number = value === undefined ? Number.NaN : Number(value);
-  return Number.isFinite(number) && number > 0 && number < 1_000_000 ? number : null;
+  return number > 0 && isWithin(number, bounds) ? number : null;
 }

@@ -1,5 +1,7 @@
 import type { DeviceType } from '../db/schema.js';
+import { truncateText } from '../text-input.js';
 import type { ClientHints } from './client-hints.js';
+import { DEVICE_TEXT_MAX_LENGTH, USER_AGENT_MAX_LENGTH } from './device-bounds.js';
 import { modelName, parseUserAgent } from './user-agent.js';
 
 /** What a client may tell about its device; every field optional and already bounds-checked. */
@@ -26,13 +28,16 @@ export interface DeviceDetails {
   internetSpeedMbps: number | null;
 }
 
-export const USER_AGENT_MAX_LENGTH = 512;
-
 /** What the request says about its device, besides the input. */
 export interface DeviceSignals {
   userAgent?: string | undefined;
   deviceIdHeader?: string | undefined;
   hints?: ClientHints | null;
+}
+
+/** Within the input's bound: names composed from hints and the User-Agent can be longer. */
+function bounded(text: string): string {
+  return truncateText(text, DEVICE_TEXT_MAX_LENGTH);
 }
 
 /** "Chrome 124 on Windows 11", "Safari on iPhone", or null when there is nothing to say. */
@@ -57,10 +62,10 @@ export function describeDevice(input: ClientDeviceInfo | null | undefined, signa
   const place = model ?? os;
   const labelBrowser = model && !input?.browser ? browser?.replace(/\s+[\d.]+$/, '') ?? null : browser;
   return {
-    deviceName: input?.deviceName ?? parsed.nativeLabel ?? labelFor(labelBrowser, place) ?? 'Unknown device',
+    deviceName: bounded(input?.deviceName ?? parsed.nativeLabel ?? labelFor(labelBrowser, place) ?? 'Unknown device'),
     deviceType,
-    os,
-    browser,
+    os: os && bounded(os),
+    browser: browser && bounded(browser),
     deviceId: input?.deviceId ?? signals.deviceIdHeader ?? null,
     userAgent,
     cpuCores: input?.cpuCores ?? null,

@@ -1,5 +1,6 @@
-import { lte, or, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Revoker } from '../auth/revocations.js';
+import { hasRunOut } from '../auth/session-lifetime.js';
 import type { Clock } from '../clock.js';
 import { sessions } from '../db/schema.js';
 
@@ -12,17 +13,15 @@ export interface ExpirySweepDeps {
 }
 
 /**
- * Marks sessions past their lifetime or idle timeout as EXPIRED, which records the event and
- * pushes the revocation to their sockets. Batches skip rows another instance is sweeping.
+ * Marks sessions past their lifetime or idle timeout as EXPIRED, dated when they ended, which
+ * records the event and pushes the revocation to their sockets. Batches skip rows another instance is sweeping.
  * @returns how many sessions it ended
  */
 export async function sweepExpiredSessions({ revoker, clock, idleTimeoutSeconds }: ExpirySweepDeps): Promise<number> {
   let total = 0;
   for (;;) {
-    const now = clock.now();
-    const over = or(lte(sessions.expiresAt, now), lte(sessions.lastActiveAt, new Date(now.getTime() - idleTimeoutSeconds * 1000)));
     const batch = sql`${sessions.id} IN (
-      SELECT ${sessions.id} FROM ${sessions} WHERE ${sessions.revokedAt} IS NULL AND ${over}
+      SELECT ${sessions.id} FROM ${sessions} WHERE ${hasRunOut(clock.now(), idleTimeoutSeconds)}
       LIMIT ${BATCH_SIZE} FOR UPDATE SKIP LOCKED)`;
     const ended = await revoker.revoke({ where: batch, reason: 'EXPIRED' });
     total += ended.length;

@@ -3,13 +3,13 @@ import { describePasswordProblem, normalizeEmail, type SignInOrigin } from '../a
 import { PASSWORD_MAX_LENGTH } from '../auth/passwords.js';
 import type { IssuedSession } from '../auth/session-shapes.js';
 import { callerOf, requestOriginOf, type Context } from '../context.js';
+import { DEVICE_TEXT_MAX_LENGTH } from '../devices/device-bounds.js';
 import { describeDevice } from '../devices/device-info.js';
 import { BadUserInputError, EmailTakenError, InvalidCredentialsError, UnauthenticatedError } from '../errors.js';
 import { AuthPayload } from '../types/auth-payload.type.js';
 import { LoginInput, SignUpInput, type DeviceInfoInput } from '../types/auth.input.js';
 import { toSession } from '../types/session.type.js';
 
-const DEVICE_ID_MAX_LENGTH = 255;
 const REFRESH_TOKEN_MAX_LENGTH = 512;
 
 @Resolver()
@@ -92,8 +92,8 @@ function requireEmail(raw: string): string {
 }
 
 function originOf(context: Context, device: DeviceInfoInput | null | undefined): SignInOrigin {
-  if (context.deviceIdHeader && context.deviceIdHeader.length > DEVICE_ID_MAX_LENGTH) {
-    throw new BadUserInputError(`X-Device-Id must be at most ${DEVICE_ID_MAX_LENGTH} characters.`, ['X-Device-Id']);
+  if (context.deviceIdHeader && context.deviceIdHeader.length > DEVICE_TEXT_MAX_LENGTH) {
+    throw new BadUserInputError(`X-Device-Id must be at most ${DEVICE_TEXT_MAX_LENGTH} characters.`, ['X-Device-Id']);
   }
   return { device: describeDevice(device, { userAgent: context.userAgent, deviceIdHeader: context.deviceIdHeader, hints: context.clientHints }), ...requestOriginOf(context) };
 }

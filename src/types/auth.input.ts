@@ -1,7 +1,6 @@
 import { IsOptional, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int } from 'type-graphql';
-
-const TEXT_MAX = 255;
+import { CPU_CORES, DEVICE_TEXT_MAX_LENGTH as TEXT_MAX, INTERNET_SPEED_MBPS, RAM_GB } from '../devices/device-bounds.js';
 
 @InputType({ description: 'What the client knows of its device. Every field is optional.' })
 export class DeviceInfoInput {
@@ -22,15 +21,15 @@ export class DeviceInfoInput {
   browser?: string | null;
 
   @Field(() => Int, { nullable: true })
-  @IsOptional() @Min(1) @Max(1024)
+  @IsOptional() @Min(CPU_CORES.min) @Max(CPU_CORES.max)
   cpuCores?: number | null;
 
   @Field(() => Float, { nullable: true })
-  @IsOptional() @Min(0) @Max(65_536)
+  @IsOptional() @Min(RAM_GB.min) @Max(RAM_GB.max)
   ramGb?: number | null;
 
   @Field(() => Float, { nullable: true })
-  @IsOptional() @Min(0) @Max(1_000_000)
+  @IsOptional() @Min(INTERNET_SPEED_MBPS.min) @Max(INTERNET_SPEED_MBPS.max)
   internetSpeedMbps?: number | null;
 }
 
