@@ -7,9 +7,6 @@ import type { RevocationBus } from '../realtime/revocation-bus.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import { endedAtSql, isLive } from './session-lifetime.js';
 
-/** Kept here too for callers written before the lifetime rules had a module of their own. */
-export { isLive } from './session-lifetime.js';
-
 /** The security event each way of ending a session is recorded as. */
 const EVENT_OF_REASON: Record<RevocationReason, SecurityEventType> = {
   LOGOUT: 'LOGGED_OUT',
