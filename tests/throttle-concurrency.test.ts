@@ -122,12 +122,20 @@ describe.runIf(testDriver === 'postgres')('the login throttle on two instances',
     await first?.close();
   });
 
-  it('checks at most the per email and address limit of 50 attempts split over both at once', async () => {
+  it('checks at most the per email and address limit of 50 attempts over HTTP to both and 60 over a WebSocket, all at once', async () => {
     await start({});
     const victim = await signUpUser(first);
+    const attacker = await signUpUser(first);
+    const socket = connectSocket(second.url, attacker.accessToken);
+    await socket.acknowledged;
     const targets: Target[] = [first, second];
-    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => login(targets[i % 2]!, victim.user.email, 'wrong password')));
-    expect(count(codesOf(responses), 'INVALID_CREDENTIALS')).toBe(5);
+    const [overHttp, overSocket] = await Promise.all([
+      Promise.all(Array.from({ length: 50 }, (_, i) => login(targets[i % 2]!, victim.user.email, 'wrong password'))),
+      Promise.all(Array.from({ length: 60 }, () => runOver(socket, LOGIN, { e: victim.user.email, p: 'wrong password' }))),
+    ]);
+    await socket.dispose();
+    const socketCodes = overSocket.map((result) => (result.errors?.[0]?.extensions?.code as string | undefined) ?? 'OK');
+    expect(count(codesOf(overHttp), 'INVALID_CREDENTIALS') + count(socketCodes, 'INVALID_CREDENTIALS')).toBe(5);
     expect(await passwordChecks(targets)).toBe(5);
   });
 
