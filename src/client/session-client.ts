@@ -1,0 +1,233 @@
+import { isPastLifetime } from './access-token.js';
+import { UnauthenticatedError } from './errors.js';
+import { createHttpTransport, type FetchLike } from './http.js';
+import * as ops from './operations.js';
+import { createRefresher } from './refresh.js';
+import { createSessionSocket, type SessionSocket, type Sink } from './session-socket.js';
+import { createSessionState, type SignedOutListener } from './session-state.js';
+import { createMemoryStorage, type TokenStorage } from './storage.js';
+import { createTabSync, IN_PROCESS, type AccessGrant } from './tab-sync.js';
+
+export interface SessionClientOptions {
+  /** The GraphQL endpoint, e.g. `https://api.example.com/graphql`; in a browser it may be relative to the page (`/graphql`). */
+  url: string;
+  /**
+   * Where the refresh token is kept outside cookie mode.
+   * @default in-memory storage (the session ends with the process)
+   */
+  storage?: TokenStorage;
+  /** @default globalThis.fetch */
+  fetch?: FetchLike;
+  /**
+   * The WebSocket class for the forced-logout socket; Node 20 has none built in, pass `ws`'s.
+   * @default globalThis.WebSocket
+   */
+  webSocketImpl?: unknown;
+  /**
+   * Cookie mode: the server keeps the refresh token in an HttpOnly `__Host-` cookie, out of reach
+   * of scripts, and requests are sent with `credentials: 'include'`.
+   * @default true in browsers (where `document` exists), false elsewhere
+   */
+  refreshTokenInCookie?: boolean;
+  /**
+   * Listen on a graphql-ws socket for the session's end (`sessionRevoked`), and sign out at once.
+   * @default true
+   */
+  forcedLogout?: boolean;
+  /**
+   * When to refresh ahead of expiry, as a fraction of the access token's life.
+   * @default 0.8
+   */
+  refreshAheadRatio?: number;
+  /** @default `url` with `http` replaced by `ws` */
+  webSocketUrl?: string;
+}
+
+export interface SignedIn {
+  user: ops.User;
+  session: ops.Session;
+  isNewDevice: boolean;
+}
+
+export interface SessionClient {
+  signUp(credentials: ops.Credentials): Promise<SignedIn>;
+  login(credentials: ops.Credentials): Promise<SignedIn>;
+  /** Ends this session on the server and signs out here (`onSignedOut('LOGOUT')`). */
+  logout(): Promise<void>;
+  /** Refreshes the access token now (shared with any refresh in flight). */
+  refresh(): Promise<void>;
+  /** One operation over HTTP with the access token; a 401 is followed by at most one refresh and one retry. */
+  request<TData = Record<string, unknown>, TVariables = Record<string, unknown>>(document: ops.TypedDocument<TData, TVariables> | string, variables?: TVariables): Promise<TData>;
+  /** One subscription over the client's socket; returns the function that ends it. */
+  subscribe<TData = Record<string, unknown>, TVariables = Record<string, unknown>>(document: ops.TypedDocument<TData, TVariables> | string, variables: TVariables | undefined, sink: Sink<TData>): () => void;
+  /** Called once per signed-in period, with why it ended; returns the function that removes the listener. */
+  onSignedOut(listener: SignedOutListener): () => void;
+  sessions(): Promise<ops.Session[]>;
+  revokeSession(id: string): Promise<boolean>;
+  revokeOtherSessions(): Promise<number>;
+  revokeAllSessions(): Promise<number>;
+  reauthenticate(password: string): Promise<boolean>;
+  isSignedIn(): boolean;
+  /** Closes the socket, the timers and the tab channel; does not sign out. */
+  dispose(): void;
+}
+
+const isBrowser = () => typeof (globalThis as { document?: unknown }).document !== 'undefined';
+
+/** A client for the session server: sign-in, tokens kept fresh, and forced logout pushed over WebSocket. */
+export function createSessionClient(options: SessionClientOptions): SessionClient {
+  const url = resolveUrl(options.url);
+  const isCookieMode = options.refreshTokenInCookie ?? isBrowser();
+  const storage = options.storage ?? createMemoryStorage();
+  const fetchImpl = options.fetch ?? (globalThis.fetch.bind(globalThis) as unknown as FetchLike);
+  const transport = createHttpTransport(url, fetchImpl, isCookieMode ? 'include' : 'same-origin');
+  let socket: SessionSocket | undefined;
+  // Whether a refresh may find a session: a cookie or a stored token from an earlier run.
+  let mayHaveSession = true;
+
+  const state = createSessionState({
+    refreshAheadRatio: options.refreshAheadRatio ?? 0.8,
+    // A failed refresh ahead of time is retried by the next request; UNAUTHENTICATED has signed out already.
+    onRefreshDue: (token) => void refresher.refresh(token).catch(() => {}),
+    onSignedIn: () => listenForForcedLogout(),
+    onSignedOut: (reason, isFromOtherTab) => {
+      mayHaveSession = false;
+      closeSocket();
+      void storage.clear();
+      if (!isFromOtherTab) tabSync.announceSignedOut(reason);
+    },
+  });
+
+  const tabSync = isCookieMode
+    ? createTabSync(url, { onAdopt: (grant) => state.hold(grant), onSignedOut: (reason) => state.signOut(reason, true) })
+    : IN_PROCESS;
+
+  const exchange = async (): Promise<AccessGrant> => {
+    const refreshToken = isCookieMode ? undefined : await storage.getRefreshToken();
+    if (!isCookieMode && !refreshToken) throw new UnauthenticatedError('Not signed in: no refresh token.', 0);
+    const { refreshSession } = await transport.post(ops.REFRESH_SESSION, refreshToken ? { refreshToken } : {});
+    if (refreshSession.refreshToken) await storage.setRefreshToken(refreshSession.refreshToken);
+    return refreshSession;
+  };
+
+  const refresher = createRefresher({
+    current: () => state.access()?.token,
+    exchange,
+    tabSync,
+    epoch: state.epoch,
+    accept: (grant, epoch) => {
+      if (epoch !== state.epoch()) return false;
+      state.hold(grant);
+      return true;
+    },
+    reject: (error, epoch) => {
+      if (epoch !== state.epoch()) return;
+      mayHaveSession = false;
+      // Without a reason the token was unknown: most often a session long ended and cleaned up.
+      state.signOut(error.reason ?? 'EXPIRED');
+    },
+  });
+
+  /** The token to send: the held one while it lives, else a refreshed one; none when signed out. */
+  const accessToken = async (): Promise<string | undefined> => {
+    const access = state.access();
+    if (access && !isPastLifetime(access, Date.now())) return access.token;
+    if (!access && !mayHaveSession) return undefined;
+    return refresher.refresh(access?.token).catch((error: unknown) => {
+      if (!access && error instanceof UnauthenticatedError) return undefined;
+      throw error;
+    });
+  };
+
+  async function request<TData, TVariables>(document: ops.TypedDocument<TData, TVariables> | string, variables?: TVariables): Promise<TData> {
+    const token = await accessToken();
+    return transport.post<TData, TVariables>(document, variables, token).catch(async (error: unknown) => {
+      if (!(error instanceof UnauthenticatedError) || token === undefined) throw error;
+      return transport.post<TData, TVariables>(document, variables, await refresher.refresh(token));
+    });
+  }
+
+  function ensureSocket(): SessionSocket {
+    socket ??= createSessionSocket({
+      url: options.webSocketUrl ?? url.replace(/^http/, 'ws'),
+      webSocketImpl: options.webSocketImpl,
+      accessToken: async (stale) => {
+        const token = stale !== undefined ? await refresher.refresh(stale) : await accessToken();
+        if (token === undefined) throw new UnauthenticatedError('Not signed in.', 0);
+        return token;
+      },
+      onSessionEnded: (reason) => state.signOut(reason),
+    });
+    return socket;
+  }
+
+  function listenForForcedLogout(): void {
+    if (options.forcedLogout === false) return;
+    ensureSocket().subscribe(ops.SESSION_REVOKED, undefined, { next: ({ sessionRevoked }) => state.signOut(sessionRevoked.reason) });
+  }
+
+  function closeSocket(): void {
+    socket?.dispose();
+    socket = undefined;
+  }
+
+  async function signIn(document: typeof ops.LOGIN | typeof ops.SIGN_UP, credentials: ops.Credentials): Promise<SignedIn> {
+    const input = isCookieMode ? { ...credentials, refreshTokenInCookie: true } : credentials;
+    const data = await transport.post<Record<string, ops.AuthPayload>, { input: typeof input }>(document, { input });
+    const payload = document === ops.LOGIN ? data.login! : data.signUp!;
+    if (payload.refreshToken) await storage.setRefreshToken(payload.refreshToken);
+    mayHaveSession = true;
+    // Signing in over a live session replaces it here: its socket belongs to the old session.
+    const wasSignedIn = state.isSignedIn();
+    state.hold(payload);
+    if (wasSignedIn) {
+      closeSocket();
+      listenForForcedLogout();
+    }
+    return { user: payload.user, session: payload.session, isNewDevice: payload.isNewDevice };
+  }
+
+  return {
+    signUp: (credentials) => signIn(ops.SIGN_UP, credentials),
+    login: (credentials) => signIn(ops.LOGIN, credentials),
+    async logout() {
+      await request(ops.LOGOUT)
+        .catch((error: unknown) => {
+          // Already over on the server: signing out here is all that is left to do.
+          if (!(error instanceof UnauthenticatedError)) throw error;
+        })
+        .finally(() => state.signOut('LOGOUT'));
+    },
+    refresh: async () => {
+      await refresher.refresh();
+    },
+    request,
+    subscribe: (document, variables, sink) => ensureSocket().subscribe(document, variables as Record<string, unknown> | undefined, sink),
+    onSignedOut: (listener) => state.onSignedOut(listener),
+    sessions: async () => (await request(ops.MY_SESSIONS)).mySessions,
+    async revokeSession(id) {
+      const isCurrent = id === state.access()?.sessionId;
+      const { revokeSession } = await request(ops.REVOKE_SESSION, { id });
+      if (isCurrent) state.signOut('REVOKED');
+      return revokeSession;
+    },
+    revokeOtherSessions: async () => (await request(ops.REVOKE_OTHER_SESSIONS)).revokeOtherSessions,
+    async revokeAllSessions() {
+      const { revokeAllSessions } = await request(ops.REVOKE_ALL_SESSIONS);
+      state.signOut('REVOKED');
+      return revokeAllSessions;
+    },
+    reauthenticate: async (password) => (await request(ops.REAUTHENTICATE, { password })).reauthenticate,
+    isSignedIn: () => state.isSignedIn(),
+    dispose() {
+      state.dispose();
+      closeSocket();
+      tabSync.close();
+    },
+  };
+}
+
+function resolveUrl(url: string): string {
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  return new URL(url, base).toString();
+}

@@ -1,0 +1,119 @@
+import { createClient, type Client } from 'graphql-ws/client';
+import { operationNameOf, type RevocationReason } from './operations.js';
+
+/** The server's close codes this client acts on (see the server README, "Real-time forced logout"). */
+export const SocketCloseCode = {
+  /** `unauthorized`, or `session ended: <RevocationReason>`. */
+  Unauthorized: 4401,
+  /** `token expired`: the socket's access token passed its `exp`; reconnect with a fresh one. */
+  TokenExpired: 4419,
+} as const;
+
+export interface SessionSocketOptions {
+  url: string;
+  /** @default globalThis.WebSocket */
+  webSocketImpl?: unknown;
+  /** The token to connect with; given the token the last socket was refused for, a refreshed one. */
+  accessToken(stale?: string): Promise<string>;
+  /** The server said the socket's session ended (4401 `session ended: X`, or refused twice in a row). */
+  onSessionEnded(reason: RevocationReason): void;
+}
+
+export interface Sink<T> {
+  next(data: T): void;
+  /** A GraphQL error for this operation, or a close the client does not recover from. */
+  error?(error: unknown): void;
+  complete?(): void;
+}
+
+export interface SessionSocket {
+  subscribe<T>(query: string, variables: Record<string, unknown> | undefined, sink: Sink<T>): () => void;
+  dispose(): void;
+}
+
+interface CloseLike {
+  code: number;
+  reason: string;
+}
+
+const isClose = (value: unknown): value is CloseLike => typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
+
+/** graphql-ws's own backoff waits seconds from the first retry; a 4419 should reconnect at once. */
+const backoff = (retries: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** retries) * (0.5 + Math.random() / 2)));
+
+/**
+ * One graphql-ws socket per client. graphql-ws retries non-fatal closes (4419, 1001, 1006) by
+ * itself, calling `connectionParams` again; 4401 is fatal to it, so subscriptions refused with
+ * `unauthorized` are sent again here, once, after a refresh.
+ */
+export function createSessionSocket(options: SessionSocketOptions): SessionSocket {
+  let socketToken: string | undefined;
+  let stale: string | undefined;
+  let refusedInARow = 0;
+  let isDisposed = false;
+
+  const onClosed = (event: unknown) => {
+    if (!isClose(event) || isDisposed) return;
+    if (event.code === SocketCloseCode.TokenExpired) stale = socketToken;
+    if (event.code !== SocketCloseCode.Unauthorized) return;
+    const ended = /^session ended: ([A-Z_]+)$/.exec(String(event.reason))?.[1];
+    if (ended) return options.onSessionEnded(ended as RevocationReason);
+    refusedInARow += 1;
+    // A refresh that worked and a socket still refused: the session is gone, say so rather than loop.
+    if (refusedInARow > 1) return options.onSessionEnded('EXPIRED');
+    stale = socketToken;
+  };
+
+  const client: Client = createClient({
+    url: options.url,
+    webSocketImpl: options.webSocketImpl,
+    lazy: true,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    retryWait: backoff,
+    shouldRetry: () => true,
+    connectionParams: async () => {
+      const token = await options.accessToken(stale);
+      stale = undefined;
+      socketToken = token;
+      return { authorization: `Bearer ${token}` };
+    },
+    on: {
+      connected: () => {
+        refusedInARow = 0;
+      },
+      closed: onClosed,
+    },
+  });
+
+  const subscribe = <T>(query: string, variables: Record<string, unknown> | undefined, sink: Sink<T>, attempt = 0): (() => void) => {
+    let unsubscribe = client.subscribe<T>(
+      { query, variables, operationName: operationNameOf(query) },
+      {
+        next: ({ data }) => {
+          if (data) sink.next(data as T);
+        },
+        error: (error) => {
+          if (isDisposed) return;
+          // A close graphql-ws gives up on (4401 unauthorized, or 4500 when a refresh for the connection failed): try again.
+          if (isClose(error) && (error.code !== SocketCloseCode.Unauthorized || refusedInARow === 1)) {
+            void backoff(attempt).then(() => {
+              if (!isDisposed) unsubscribe = subscribe(query, variables, sink, attempt + 1);
+            });
+            return;
+          }
+          sink.error?.(error);
+        },
+        complete: () => sink.complete?.(),
+      },
+    );
+    return () => unsubscribe();
+  };
+
+  return {
+    subscribe: (query, variables, sink) => subscribe(query, variables, sink),
+    dispose: () => {
+      isDisposed = true;
+      void client.dispose();
+    },
+  };
+}
