@@ -70,11 +70,13 @@ export const SIGN_UP = `mutation SignUp($input: SignUpInput!) { signUp(input: $i
 
 export const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }` as TypedDocument<{ login: AuthPayload }, { input: AuthInput }>;
 
-/** Without `refreshToken` the server reads the HttpOnly cookie, and answers with a new one. */
-export const REFRESH_SESSION = `mutation RefreshSession($refreshToken: String) { refreshSession(refreshToken: $refreshToken) { ${AUTH_FIELDS} } }` as TypedDocument<
+export const REFRESH_SESSION = `mutation RefreshSession($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { ${AUTH_FIELDS} } }` as TypedDocument<
   { refreshSession: AuthPayload },
-  { refreshToken?: string }
+  { refreshToken: string }
 >;
+
+/** Cookie mode: the server reads the refresh token from its HttpOnly cookie, and sets the next one there. */
+export const REFRESH_SESSION_FROM_COOKIE = `mutation RefreshSession { refreshSession { ${AUTH_FIELDS} } }` as TypedDocument<{ refreshSession: AuthPayload }, Record<string, never>>;
 
 export const LOGOUT = 'mutation Logout { logout }' as TypedDocument<{ logout: boolean }, Record<string, never>>;
 

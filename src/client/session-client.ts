@@ -105,7 +105,9 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
   const exchange = async (): Promise<AccessGrant> => {
     const refreshToken = isCookieMode ? undefined : await storage.getRefreshToken();
     if (!isCookieMode && !refreshToken) throw new UnauthenticatedError('Not signed in: no refresh token.', 0);
-    const { refreshSession } = await transport.post(ops.REFRESH_SESSION, refreshToken ? { refreshToken } : {});
+    const { refreshSession } = refreshToken
+      ? await transport.post(ops.REFRESH_SESSION, { refreshToken })
+      : await transport.post(ops.REFRESH_SESSION_FROM_COOKIE, {});
     if (refreshSession.refreshToken) await storage.setRefreshToken(refreshSession.refreshToken);
     return refreshSession;
   };
