@@ -41,7 +41,7 @@ export function listening(server: TestServer, count = 1): Promise<void> {
 
 /** How many times `operation` ran on the server since `before` (a scrape), by outcome when given. */
 export async function operationsSince(server: TestServer, before: Awaited<ReturnType<typeof scrape>>, operation: string, outcome?: string): Promise<number> {
-  const labels = outcome ? { operation, outcome } : { operation };
+  const labels: Record<string, string> = outcome ? { operation, outcome } : { operation };
   return (await scrape(server)).value(OPERATIONS, labels) - before.value(OPERATIONS, labels);
 }
 
