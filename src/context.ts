@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AccountService } from './auth/account-service.js';
 import type { RequestOrigin, SecurityEvents } from './auth/security-events.js';
 import type { SessionService } from './auth/session-service.js';
-import type { AuthFailure, Authenticated } from './auth/session-shapes.js';
+import type { AuthCheck, AuthFailure, Authenticated, SessionEnd } from './auth/session-shapes.js';
 import { readClientHints, type ClientHints } from './devices/client-hints.js';
 import type { ClientIpResolver } from './devices/client-ip.js';
 import { UnauthenticatedError } from './errors.js';
@@ -20,7 +20,7 @@ export interface Services {
 /** Who is calling: nobody, somebody whose token failed the check, or a checked session. */
 export type AuthState =
   | { status: 'anonymous' }
-  | { status: 'rejected'; reason: AuthFailure }
+  | { status: 'rejected'; reason: AuthFailure; ended?: SessionEnd }
   | ({ status: 'authenticated' } & Authenticated);
 
 /** What every resolver gets: the caller, where the request came from, and the services. */
@@ -70,6 +70,12 @@ export function createContextBuilder({ services, clientIp, authFailures }: Conte
   }
   return {
     authenticate,
+    /** A WebSocket's session, checked again for an operation on it (see `SessionService.recheck`); a failure is counted. */
+    async recheck(auth: Authenticated): Promise<AuthState> {
+      const state = toAuthState(await services.sessions.recheck(auth));
+      if (state.status === 'rejected') authFailures.inc({ reason: counted(state.reason) });
+      return state;
+    },
     /** An HTTP request, whose access token is checked here, once. */
     async http(request: IncomingMessage): Promise<Context> {
       return { ...describe(request), auth: await authenticate(request.headers.authorization) };
@@ -88,8 +94,11 @@ export async function authenticateHeader(sessions: SessionService, header: strin
   if (header === undefined || header === '') return { status: 'anonymous' };
   const token = BEARER.exec(header)?.[1];
   if (!token) return { status: 'rejected', reason: 'malformed' };
-  const check = await sessions.authenticate(token);
-  return check.ok ? { status: 'authenticated', ...check.auth } : { status: 'rejected', reason: check.reason };
+  return toAuthState(await sessions.authenticate(token));
+}
+
+function toAuthState(check: AuthCheck): AuthState {
+  return check.ok ? { status: 'authenticated', ...check.auth } : { status: 'rejected', reason: check.reason, ended: check.ended };
 }
 
 /** A bad signature or an unknown session is, to a client, a token this server never issued: malformed. */

@@ -99,7 +99,7 @@ describe.skipIf(testDriver === 'postgres')('the explorer in Chromium', () => {
   it('says what is missing when a subscription is sent without a token', async () => {
     await runOperation(tab.page, 'Anonymous', 'subscription Anonymous { sessionRevoked { reason } }');
     const result = await waitForResult<{ errors: Array<{ message: string }> }>(tab.page, 'errors');
-    expect(result.errors[0]?.message).toMatch(/4401 Unauthorized\. Put \{ "Authorization": "Bearer <accessToken>" \} in Headers/);
+    expect(result.errors[0]?.message).toMatch(/4401 unauthorized\. Put \{ "Authorization": "Bearer <accessToken>" \} in Headers/);
   });
 
   // Steps of one session in one page, in order: each it() starts where the previous one stopped.

@@ -1,6 +1,10 @@
-// Revocations pushed to the revoked device over graphql-ws, then its socket closed with 4401.
+// Revocations pushed to the revoked device over graphql-ws, then its socket closed with 4401 and the
+// reason its session ended; a socket outlives its session's token refreshes.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { gql, loginUser, signUpUser } from './helpers/graphql.js';
+import { sql } from 'drizzle-orm';
+import { sessionEndedCloseReason, UNAUTHORIZED_CLOSE_CODE, UNAUTHORIZED_CLOSE_REASON } from '../src/realtime/close-codes.js';
+import { queryRows } from './helpers/db.js';
+import { AUTH_FIELDS, gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { connectSocket, SESSION_REVOKED, settle, stillPending, within, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
 
@@ -34,7 +38,7 @@ describe('forced logout over WebSocket', () => {
     const event = await within(phoneEvents.first, 2_000, 'sessionRevoked');
     expect(event.sessionRevoked).toMatchObject({ sessionId: phone.session.id, reason: 'REVOKED' });
     expect(Date.parse(event.sessionRevoked.revokedAt)).not.toBeNaN();
-    expect(await within(phoneSocket.closed, 2_000, 'close')).toEqual({ code: 4401, reason: 'Session revoked' });
+    expect(await within(phoneSocket.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('REVOKED') });
     expect(phoneEvents.values).toHaveLength(1);
 
     expect(await stillPending(laptopSocket.closed, 200)).toBe(true);
@@ -71,28 +75,44 @@ describe('forced logout over WebSocket', () => {
     await settle();
     expect((await gql(server, 'mutation { logout }', { token: user.accessToken })).data).toEqual({ logout: true });
     expect((await within(events.first, 2_000, 'sessionRevoked')).sessionRevoked).toMatchObject({ sessionId: user.session.id, reason: 'LOGOUT' });
-    expect((await within(otherTab.closed, 2_000, 'close')).code).toBe(4401);
+    expect(await within(otherTab.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('LOGOUT') });
   });
 
   it('closes a socket with no subscription when its session is revoked', async () => {
     const user = await signUpUser(server);
     const idle = await open(user.accessToken);
     await gql(server, 'mutation { revokeAllSessions }', { token: user.accessToken });
-    expect(await within(idle.closed, 2_000, 'close')).toEqual({ code: 4401, reason: 'Session revoked' });
+    expect(await within(idle.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('REVOKED') });
   });
 
-  it('refuses a missing, malformed, forged or revoked token with 4401 and no ack', async () => {
+  it('refuses a missing, malformed or forged token with 4401 unauthorized and no ack', async () => {
     const user = await signUpUser(server);
-    const revoked = await loginUser(server, user.user.email);
-    await gql(server, 'mutation { logout }', { token: revoked.accessToken });
     const [header, payload] = user.accessToken.split('.');
     const forged = `${header}.${payload}.${'A'.repeat(43)}`;
-    const attempts = [connectSocket(server.url), connectSocket(server.url, undefined, { authorization: 'Basic abc' }), connectSocket(server.url, forged), connectSocket(server.url, revoked.accessToken)];
+    const attempts = [connectSocket(server.url), connectSocket(server.url, undefined, { authorization: 'Basic abc' }), connectSocket(server.url, forged)];
     sockets.push(...attempts);
     for (const attempt of attempts) {
-      expect(await within(attempt.closed, 2_000, 'close')).toEqual({ code: 4401, reason: 'Unauthorized' });
+      expect(await within(attempt.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: UNAUTHORIZED_CLOSE_REASON });
       expect(attempt.isAcknowledged()).toBe(false);
     }
+  });
+
+  it('tells a client that reconnects after its session ended while it was away why, at connection_init', async () => {
+    const laptop = await signUpUser(server);
+    const phone = await loginUser(server, laptop.user.email);
+    const before = await open(phone.accessToken);
+    await before.dispose();
+    // Revoked while the phone had no socket: no event could reach it.
+    expect((await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } })).data).toEqual({ revokeSession: true });
+    const again = connectSocket(server.url, phone.accessToken);
+    sockets.push(again);
+    expect(await within(again.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('REVOKED') });
+    expect(again.isAcknowledged()).toBe(false);
+
+    await gql(server, 'mutation { logout }', { token: laptop.accessToken });
+    const loggedOut = connectSocket(server.url, laptop.accessToken);
+    sockets.push(loggedOut);
+    expect(await within(loggedOut.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('LOGOUT') });
   });
 
   it('refuses a subscription over HTTP with 400 BAD_REQUEST, pointing at WebSocket', async () => {
@@ -103,14 +123,35 @@ describe('forced logout over WebSocket', () => {
     expect(result.errors?.[0]?.message).toMatch(/WebSocket/);
   });
 
-  it('re-checks the session on every subscribe message', async () => {
+  // Regression: a subscribe after a refresh was checked against the socket's token, which the refresh
+  // had replaced; the socket was closed with 4401, its listeners ended, the session alive.
+  it('keeps the socket across a refresh: a subscribe after it works, and the revocation still arrives', async () => {
+    const laptop = await signUpUser(server);
+    const phone = await loginUser(server, laptop.user.email);
+    const socket = await open(phone.accessToken);
+    const changes = socket.subscribe<{ mySessionsChanged: { type: string } }>('subscription { mySessionsChanged { type } }');
+    const refreshed = await gql(server, `mutation($t: String!) { refreshSession(refreshToken: $t) { ${AUTH_FIELDS} } }`, { variables: { t: phone.refreshToken } });
+    expect(refreshed.data?.refreshSession?.accessToken).toBeTypeOf('string');
+    const events = subscribe(socket);
+    await settle();
+    expect(socket.isAcknowledged()).toBe(true);
+
+    await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } });
+    expect((await within(events.first, 2_000, 'sessionRevoked')).sessionRevoked).toMatchObject({ sessionId: phone.session.id, reason: 'REVOKED' });
+    expect(await within(socket.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('REVOKED') });
+    expect(changes.values).toEqual([]);
+  });
+
+  it('re-checks the session on every subscribe message, and tells the socket first when it finds it ended', async () => {
     const user = await signUpUser(server);
     const socket = await open(user.accessToken);
-    // Let the token rotate away: the socket's token is now as dead over WebSocket as over HTTP.
-    const refreshed = await gql(server, 'mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { variables: { t: user.refreshToken } });
-    expect(refreshed.data?.refreshSession?.accessToken).toBeTypeOf('string');
-    const attempt = subscribe(socket);
-    expect((await within(socket.closed, 2_000, 'close')).code).toBe(4401);
+    const events = subscribe(socket);
+    await settle();
+    // Ended in the database without a notification, as if the bus had lost it: only the re-check can see it.
+    await queryRows(server.database, sql`UPDATE sessions SET revoked_at = now(), revoked_reason = 'PASSWORD_CHANGED' WHERE id = ${user.session.id}`);
+    const attempt = socket.subscribe<{ __typename: string }>('{ __typename }');
+    expect((await within(events.first, 2_000, 'sessionRevoked')).sessionRevoked).toMatchObject({ sessionId: user.session.id, reason: 'PASSWORD_CHANGED' });
+    expect(await within(socket.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('PASSWORD_CHANGED') });
     expect(attempt.values).toEqual([]);
   });
 });

@@ -5,15 +5,16 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_REASON } from '../src/realtime/close-codes.js';
 import { AUTH_FIELDS, gql, loginUser, signUpUser, type AuthPayload } from './helpers/graphql.js';
 import { scrape } from './helpers/metrics.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { SESSION_REVOKED, subscribeOver, waitFor, within, wsUrl, type Closed, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
+import { connectSocket, SESSION_REVOKED, subscribeOver, waitFor, within, wsUrl, type Closed, type SessionRevokedEvent, type SocketClient } from './helpers/ws.js';
 
 const CHANGES = 'subscription { mySessionsChanged { type session { id } } }';
 type Change = { mySessionsChanged: { type: string; session: { id: string } } };
 const REFRESH = `mutation($token: String!) { refreshSession(refreshToken: $token) { ${AUTH_FIELDS} } }`;
-const TOKEN_EXPIRED: Closed = { code: 4419, reason: 'token expired' };
+const TOKEN_EXPIRED: Closed = { code: TOKEN_EXPIRED_CLOSE_CODE, reason: TOKEN_EXPIRED_CLOSE_REASON };
 
 describe('a socket past its access token', () => {
   let server: TestServer;
@@ -53,6 +54,15 @@ describe('a socket past its access token', () => {
     const query = socket.subscribe<{ __typename: string }>('{ __typename }');
     expect(await within(socket.closed, 3_000, 'close')).toEqual(TOKEN_EXPIRED);
     expect(query.values).toEqual([]);
+  });
+
+  it('answers connection_init with an expired token with 4419, so the client refreshes and retries', async () => {
+    const user = await signUpUser(server);
+    server.clock.advance(901);
+    const socket = connectSocket(server.url, user.accessToken);
+    sockets.push(socket);
+    expect(await within(socket.closed, 3_000, 'close')).toEqual(TOKEN_EXPIRED);
+    expect(socket.isAcknowledged()).toBe(false);
   });
 
   it('keeps a socket whose token was rotated away by a refresh until that token expires', async () => {

@@ -55,6 +55,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     .select({
       accessTokenHash: sessions.accessTokenHash,
       revokedAt: sessions.revokedAt,
+      revokedReason: sessions.revokedReason,
       expiresAt: sessions.expiresAt,
       lastActiveAt: sessions.lastActiveAt,
       freshAuthAt: sessions.freshAuthAt,
@@ -74,6 +75,18 @@ export function createSessionService(deps: SessionServiceDeps) {
       // The condition repeats the check in SQL, so concurrent requests and instances write once.
       .where(and(eq(sessions.id, sessionId), lte(sessions.lastActiveAt, threshold)))
       .then(undefined, (error: unknown) => logger.error({ err: error, sessionId }, 'could not record session activity'));
+  }
+
+  /** The session row's side of a check; the token's hash is compared when one is given. */
+  async function checkSession(sessionId: string, userId: string, tokenExpiresAt: Date, tokenHash?: string): Promise<AuthCheck> {
+    const [row] = await loadSessionForAuth.execute({ sessionId });
+    if (!row || row.user.id !== userId) return { ok: false, reason: 'invalid' };
+    const now = clock.now();
+    if (row.revokedAt) return { ok: false, reason: 'revoked', ended: { reason: row.revokedReason ?? 'REVOKED', at: row.revokedAt } };
+    if (hasRunOutAt(row, now, deps.idleTimeoutSeconds)) return { ok: false, reason: 'expired', ended: { reason: 'EXPIRED', at: endedAt(row, deps.idleTimeoutSeconds) } };
+    if (tokenHash !== undefined && !isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };
+    touchLastActive(sessionId, row.lastActiveAt, now);
+    return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt, tokenExpiresAt } };
   }
 
   /** Sudo mode: ending another session needs the password proven within `freshAuthSeconds`. */
@@ -123,15 +136,17 @@ export function createSessionService(deps: SessionServiceDeps) {
     async authenticate(accessToken: string): Promise<AuthCheck> {
       const verified = await accessTokens.verify(accessToken);
       if (!verified.ok) return verified;
-      const { sessionId, tokenHash, expiresAt: tokenExpiresAt } = verified.claims;
-      const [row] = await loadSessionForAuth.execute({ sessionId });
-      if (!row || row.user.id !== verified.claims.userId) return { ok: false, reason: 'invalid' };
-      const now = clock.now();
-      if (row.revokedAt) return { ok: false, reason: 'revoked' };
-      if (hasRunOutAt(row, now, deps.idleTimeoutSeconds)) return { ok: false, reason: 'expired' };
-      if (!isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };
-      touchLastActive(sessionId, row.lastActiveAt, now);
-      return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt, tokenExpiresAt } };
+      const { sessionId, userId, tokenHash, expiresAt } = verified.claims;
+      return checkSession(sessionId, userId, expiresAt, tokenHash);
+    },
+
+    /**
+     * A WebSocket's check on each operation: its session still live. The socket belongs to the
+     * session, not to the newest token, so a refresh since it opened does not end it; the access
+     * token it opened with still bounds its life (`tokenExpiresAt`).
+     */
+    recheck(auth: Authenticated): Promise<AuthCheck> {
+      return checkSession(auth.sessionId, auth.user.id, auth.tokenExpiresAt);
     },
 
     /** The user's live sessions: the current one first, then the most recently active. */

@@ -1,23 +1,12 @@
-import { CloseCode } from 'graphql-ws';
 import QuickLRU from 'quick-lru';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { PublicSession } from '../auth/session-shapes.js';
+import { sessionEndedCloseReason, TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_REASON, UNAUTHORIZED_CLOSE_CODE } from './close-codes.js';
 import { EventQueue } from './event-queue.js';
 import type { RevocationEvent } from './revocation-bus.js';
 import { RevocationStream } from './revocation-stream.js';
 import { watchExpiry } from './token-expiry.js';
-
-/** graphql-ws's code for "not authorised": its client treats it as final and does not retry. */
-export const UNAUTHORIZED_CLOSE_CODE = CloseCode.Unauthorized;
-
-/**
- * The close of a socket whose access token has reached its `exp`. graphql-ws has no code for it, and
- * its client does not treat this one as final: it reconnects, with its newest token when
- * `connectionParams` is a function.
- */
-export const TOKEN_EXPIRED_CLOSE_CODE = 4419;
-export const TOKEN_EXPIRED_CLOSE_REASON = 'token expired';
 
 /** One change to a user's sessions, as `mySessionsChanged` tells it. */
 export interface SessionChange {
@@ -129,11 +118,12 @@ export class LiveConnection {
     const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, deliveryTimeoutMs); });
     await Promise.race([Promise.all(pending), timeout]);
     clearTimeout(timer);
-    this.close('Session revoked');
+    this.closeAsEnded(event);
   }
 
-  close(reason: string): void {
-    this.socket.close(UNAUTHORIZED_CLOSE_CODE, reason);
+  /** Closes the socket with 4401 and the reason its session ended. */
+  closeAsEnded(event: RevocationEvent): void {
+    this.socket.close(UNAUTHORIZED_CLOSE_CODE, sessionEndedCloseReason(event.reason));
   }
 }
 
@@ -168,7 +158,7 @@ export function createLiveConnections({ logger, clock, deliveryTimeoutMs = 1_000
       const revoked = recentlyRevoked.get(connection.sessionId);
       if (revoked) {
         connection.revokedBy = revoked;
-        connection.close('Session revoked');
+        connection.closeAsEnded(revoked);
         return undefined;
       }
       if (connection.closeIfExpired()) return undefined;

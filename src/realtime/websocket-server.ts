@@ -9,7 +9,11 @@ import { isAllowedOrigin } from '../origins.js';
 import type { AuthState, ContextBuilder } from '../context.js';
 import { SubscriptionLimitReachedError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { UNAUTHORIZED_CLOSE_CODE, type LiveConnection, type LiveConnections } from './live-connections.js';
+import {
+  GOING_AWAY_CLOSE_CODE, GOING_AWAY_CLOSE_REASON, sessionEndedCloseReason, TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_REASON,
+  UNAUTHORIZED_CLOSE_CODE, UNAUTHORIZED_CLOSE_REASON,
+} from './close-codes.js';
+import type { LiveConnection, LiveConnections } from './live-connections.js';
 
 export interface WebSocketServerDeps {
   httpServer: Server;
@@ -24,9 +28,8 @@ export interface WebSocketServerDeps {
 /** What one socket carries between graphql-ws's hooks once `connection_init` has been accepted. */
 type SocketState = {
   connection: LiveConnection;
-  authorization: string | undefined;
   /** The latest check, made by the `subscribe` message being handled. */
-  auth: AuthState;
+  auth: AuthState & { status: 'authenticated' };
 };
 
 /** What graphql-ws's hooks get as `ctx.extra`. */
@@ -36,9 +39,10 @@ type Extra = { socket: WebSocket; request: IncomingMessage } & Partial<SocketSta
 const KEEP_ALIVE_MS = 12_000;
 
 /**
- * GraphQL over WebSocket (graphql-transport-ws) on the HTTP server's `/graphql`. The session is
- * checked in `connection_init`, and again on every `subscribe`, as an HTTP request would be. A
- * socket is closed with 4419 at the expiry of the access token it was opened with.
+ * GraphQL over WebSocket (graphql-transport-ws) on the HTTP server's `/graphql`. The token is
+ * checked in `connection_init`, and the session again on every `subscribe`: the socket belongs to
+ * the session, and outlives the session's token refreshes. It is closed with 4419 at the expiry
+ * of the access token it was opened with, and with 4401 when its session ends (see close-codes.ts).
  * @returns a function that closes every socket with 1001 (going away) and stops accepting.
  */
 export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<void> {
@@ -57,34 +61,36 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
       connectionInitWaitTimeout: config.wsConnectionInitTimeoutMs,
 
       async onConnect(ctx) {
-        const authorization = readAuthorization(ctx.connectionParams);
-        const auth = await contexts.authenticate(authorization, { isRequired: true });
+        const auth = await contexts.authenticate(readAuthorization(ctx.connectionParams), { isRequired: true });
         const socket = ctx.extra.socket;
         if (auth.status !== 'authenticated') {
           logger.info({ event: 'websocket.refused', reason: auth.status === 'rejected' ? auth.reason : 'missing' }, 'websocket refused');
-          // 4401 rather than graphql-ws's 4403 for `false`: its client treats 4401 as final.
-          socket.close(UNAUTHORIZED_CLOSE_CODE, 'Unauthorized');
+          // Our own close rather than graphql-ws's 4403 for `false`, so the client can tell a session
+          // that ended while it was away, or a token to refresh, from a token that was never good.
+          const { code, reason } = refusalOf(auth);
+          socket.close(code, reason);
           return false;
         }
         // The socket may have closed, the session been revoked or the token expired, while the check ran.
         if (socket.readyState !== WebSocket.OPEN) return false;
         const connection = connections.add({ sessionId: auth.sessionId, userId: auth.user.id, tokenExpiresAt: auth.tokenExpiresAt }, socket);
         if (!connection) return false;
-        Object.assign(ctx.extra, { connection, authorization, auth } satisfies SocketState);
+        Object.assign(ctx.extra, { connection, auth } satisfies SocketState);
         return true;
       },
 
       async onSubscribe(ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
-        const { connection, authorization } = ctx.extra as SocketState;
+        const { connection, auth: previous } = ctx.extra as SocketState;
         // graphql-ws has already entered this operation in `subscriptions`.
         if (Object.keys(ctx.subscriptions).length > config.wsMaxSubscriptions) {
           return [new SubscriptionLimitReachedError(config.wsMaxSubscriptions)];
         }
-        if (connection.closeIfExpired()) return [new UnauthenticatedError()];
-        const auth = connection.revokedBy ? undefined : await contexts.authenticate(authorization);
-        if (auth?.status !== 'authenticated' || connection.revokedBy) {
-          connections.remove(connection);
-          connection.close('Unauthorized');
+        if (connection.closeIfExpired() || connection.revokedBy) return [new UnauthenticatedError()];
+        const auth = await contexts.recheck(previous);
+        if (auth.status !== 'authenticated') {
+          // Ended, and the bus has not said so yet: the socket's `sessionRevoked` subscribers are told first, as they would be by it.
+          const ended = auth.status === 'rejected' ? auth.ended : undefined;
+          await connections.revoke({ sessionId: connection.sessionId, userId: connection.userId, reason: ended?.reason ?? 'REVOKED', revokedAt: ended?.at ?? new Date() });
           return [new UnauthenticatedError()];
         }
         ctx.extra.auth = auth;
@@ -113,7 +119,7 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
   const keepAlive = keepSocketsAlive(wss);
   return async () => {
     clearInterval(keepAlive);
-    for (const socket of wss.clients) socket.close(1001, 'Going away');
+    for (const socket of wss.clients) socket.close(GOING_AWAY_CLOSE_CODE, GOING_AWAY_CLOSE_REASON);
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   };
 }
@@ -163,6 +169,14 @@ function keepSocketsAlive(wss: WebSocketServer): NodeJS.Timeout {
   }, KEEP_ALIVE_MS);
   timer.unref();
   return timer;
+}
+
+/** How a `connection_init` whose token failed the check is answered. */
+function refusalOf(auth: AuthState): { code: number; reason: string } {
+  if (auth.status === 'rejected' && auth.ended) return { code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason(auth.ended.reason) };
+  // A token past its `exp` of a session that may be alive: the client refreshes and comes back.
+  if (auth.status === 'rejected' && auth.reason === 'expired') return { code: TOKEN_EXPIRED_CLOSE_CODE, reason: TOKEN_EXPIRED_CLOSE_REASON };
+  return { code: UNAUTHORIZED_CLOSE_CODE, reason: UNAUTHORIZED_CLOSE_REASON };
 }
 
 /** `authorization` (or `Authorization`) from `connection_init`'s payload, when it is a string. */

@@ -10,8 +10,8 @@ import { toSession } from '../types/session.type.js';
 export class RevocationResolver {
   @Subscription(() => SessionRevokedEvent, {
     description:
-      "Fires once when this connection's own session ends, by any path; the server then closes the socket with 4401. " +
-      'Over WebSocket only (graphql-transport-ws), authenticated in connection_init. ' +
+      "Fires once when this connection's own session ends, by any path; the server then closes the socket with 4401 'session ended: <reason>'. " +
+      'Over WebSocket only (graphql-transport-ws), authenticated in connection_init. Survives refreshSession: the socket belongs to the session. ' +
       'The socket is closed with 4419 (token expired) at the exp of the access token it was opened with; nothing is sent after that.',
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openRevocationStream(),
   })

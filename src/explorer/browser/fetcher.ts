@@ -1,9 +1,9 @@
 import { createGraphiQLFetcher, type Fetcher, type FetcherOpts, type FetcherParams, type FetcherReturnType } from '@graphiql/toolkit';
 import { getOperationAST } from 'graphql';
-import { createClient, type FormattedExecutionResult } from 'graphql-ws/client';
+import { CloseCode, createClient, type FormattedExecutionResult } from 'graphql-ws/client';
 
-/** The server's close for a socket without a valid session: at `connection_init`, or right after `sessionRevoked`. */
-const SESSION_ENDED_CLOSE_CODE = 4401;
+/** The server's close at the access token's `exp` (src/realtime/close-codes.ts); retrying with the same header cannot help. */
+const TOKEN_EXPIRED_CLOSE_CODE = 4419;
 
 /**
  * Queries and mutations go over HTTP to `endpoint`; subscriptions over a WebSocket to the same URL,
@@ -27,11 +27,12 @@ function isSubscription(params: FetcherParams, options: FetcherOpts | undefined)
 
 /**
  * One socket per subscription, with the headers as `connection_init`'s payload. GraphiQL's own socket
- * fetcher turns the 4401 that follows `sessionRevoked` into an error that replaces the event in the
+ * fetcher turns the 4401 that follows `sessionRevoked` (CloseCode.Unauthorized) into an error that replaces the event in the
  * result pane within milliseconds; here that close just ends the subscription, so the event stays.
  */
 async function* subscribe(url: string, params: FetcherParams, headers: Record<string, unknown>): AsyncGenerator<FormattedExecutionResult<Record<string, unknown>, unknown>> {
-  const client = createClient({ url, connectionParams: headers });
+  // The headers are fixed text: after 4419 only the person can put a fresh token in, so it is final here.
+  const client = createClient({ url, connectionParams: headers, shouldRetry: (event) => !(event instanceof CloseEvent && event.code === TOKEN_EXPIRED_CLOSE_CODE) });
   let hasReceived = false;
   try {
     for await (const result of client.iterate({ query: params.query, variables: params.variables, operationName: params.operationName })) {
@@ -40,7 +41,8 @@ async function* subscribe(url: string, params: FetcherParams, headers: Record<st
     }
   } catch (error) {
     if (!(error instanceof CloseEvent)) throw error;
-    if (error.code !== SESSION_ENDED_CLOSE_CODE) throw new Error(`The server closed the socket: ${error.code} ${error.reason}`.trim());
+    if (error.code === TOKEN_EXPIRED_CLOSE_CODE) throw new Error(`The server closed the socket: ${error.code} ${error.reason}. Run refreshSession and put the new accessToken in Headers.`);
+    if (error.code !== CloseCode.Unauthorized) throw new Error(`The server closed the socket: ${error.code} ${error.reason}`.trim());
     if (hasReceived) return;
     throw new Error(`The server closed the socket: ${error.code} ${error.reason}. Put { "Authorization": "Bearer <accessToken>" } in Headers.`);
   } finally {
