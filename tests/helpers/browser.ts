@@ -25,9 +25,14 @@ export interface BrowserTab {
   close(): Promise<void>;
 }
 
+/** Starts Debian's headless Chromium with a temporary profile, removed on close. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
 /** Opens `url` in a fresh headless Chromium (a temporary profile, removed on close) at 1280x800. */
 export async function openInChromium(url: string): Promise<BrowserTab> {
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   // Well within the test's own timeout, so that a step that hangs is named in the failure.
   page.setDefaultTimeout(10_000);
