@@ -113,7 +113,9 @@ export function createSessionSocket(options: SessionSocketOptions): SessionSocke
     subscribe: (query, variables, sink) => subscribe(query, variables, sink),
     dispose: () => {
       isDisposed = true;
-      void client.dispose();
+      // graphql-ws's dispose awaits the connection attempt, and rejects when that attempt failed or
+      // was closed: then there is no socket left to close, which is what disposing asks for.
+      Promise.resolve(client.dispose()).catch(() => {});
     },
   };
 }
