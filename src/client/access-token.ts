@@ -33,6 +33,7 @@ export function isPastLifetime(access: AccessToken, now: number): boolean {
 
 function decodeBase64Url(text: string): string {
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=');
-  const binary = atob(base64);
-  return new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+  // Read as Latin-1, not UTF-8: the claims used (sid, iat, exp) are ASCII, and React Native's
+  // Hermes lacks TextDecoder on some versions.
+  return atob(base64);
 }

@@ -230,6 +230,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
 }
 
 function resolveUrl(url: string): string {
+  // React Native has no page to be relative to, and a partial URL class: leave its URLs alone.
   const base = (globalThis as { location?: { href: string } }).location?.href;
-  return new URL(url, base).toString();
+  return base ? new URL(url, base).toString() : url;
 }
