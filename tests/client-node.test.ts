@@ -82,6 +82,19 @@ describe('the client against the server', () => {
     await expectSignedOutOnce(server, created, 'REFRESH_TOKEN_REUSE');
   });
 
+  it('without its socket, learns the reason from the refused refresh, once', async () => {
+    const created = clients.create({ forcedLogout: false });
+    const email = uniqueEmail();
+    const { session } = await created.client.signUp({ email, password: PASSWORD });
+    const other = await loginUser(server, email);
+    await gql(server, REVOKE, { token: other.accessToken, variables: { id: session.id } });
+    const error = await created.client.sessions().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect((error as UnauthenticatedError).reason).toBe('REVOKED');
+    await expect(created.client.sessions()).rejects.toBeInstanceOf(UnauthenticatedError);
+    expect(created.signedOut).toEqual(['REVOKED']);
+  });
+
   it('keeps its socket through a refresh: a later revocation still arrives', async () => {
     const created = await signedInClient(server, clients);
     await created.client.refresh();
