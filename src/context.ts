@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountService } from './auth/account-service.js';
 import type { RequestOrigin, SecurityEvents } from './auth/security-events.js';
 import type { SessionService } from './auth/session-service.js';
@@ -9,6 +9,8 @@ import { UnauthenticatedError } from './errors.js';
 import { requestIdOf } from './request-id.js';
 import { stripControlCharacters } from './text-input.js';
 import type { AuthFailureReason, Metrics } from './metrics.js';
+import type { Clock } from './clock.js';
+import { refreshCookieOf, type RefreshCookie } from './refresh-cookie.js';
 import type { LiveConnection } from './realtime/live-connections.js';
 
 export interface Services {
@@ -36,6 +38,8 @@ export interface Context {
   requestId: string | undefined;
   /** The WebSocket connection an operation came over; absent over HTTP. */
   connection?: LiveConnection;
+  /** Cookie mode's refresh token cookie; HTTP only, as a socket's messages can neither carry nor set one. */
+  refreshCookie?: RefreshCookie;
 }
 
 export interface ContextDeps {
@@ -43,6 +47,8 @@ export interface ContextDeps {
   clientIp: ClientIpResolver;
   /** Where failed token checks, and requests without the token they needed, are counted. */
   authFailures: Metrics['authFailures'];
+  /** Dates the refresh cookie's lifetime. */
+  clock: Clock;
 }
 
 const BEARER = /^Bearer +(\S+) *$/i;
@@ -52,7 +58,7 @@ const BEARER = /^Bearer +(\S+) *$/i;
  * only fields that act as the caller refuse it, so `login` and `refreshSession` still work for a
  * client whose token has died.
  */
-export function createContextBuilder({ services, clientIp, authFailures }: ContextDeps) {
+export function createContextBuilder({ services, clientIp, authFailures, clock }: ContextDeps) {
   const describe = (request: IncomingMessage) => ({
     ipAddress: clientIp(request),
     userAgent: stripControlCharacters(request.headers['user-agent']),
@@ -76,9 +82,9 @@ export function createContextBuilder({ services, clientIp, authFailures }: Conte
       if (state.status === 'rejected') authFailures.inc({ reason: counted(state.reason) });
       return state;
     },
-    /** An HTTP request, whose access token is checked here, once. */
-    async http(request: IncomingMessage): Promise<Context> {
-      return { ...describe(request), auth: await authenticate(request.headers.authorization) };
+    /** An HTTP request, whose access token is checked here, once; `response` carries the refresh cookie. */
+    async http(request: IncomingMessage, response: ServerResponse): Promise<Context> {
+      return { ...describe(request), auth: await authenticate(request.headers.authorization), refreshCookie: refreshCookieOf(request, response, clock) };
     },
     /** An operation over a WebSocket (`request` is its upgrade), whose session the socket server has just checked. */
     socket(request: IncomingMessage, auth: AuthState, connection: LiveConnection): Context {

@@ -44,8 +44,9 @@ export abstract class AppError extends GraphQLError {
 }
 
 export class UnauthenticatedError extends AppError {
-  constructor(message = 'Not signed in, or the session has ended.') {
-    super(message, ErrorCode.Unauthenticated, { http: { status: 401 } });
+  /** `reason`: how the session ended, when the caller's credential is one of a session that has (see refreshSession). */
+  constructor(message = 'Not signed in, or the session has ended.', reason?: string) {
+    super(message, ErrorCode.Unauthenticated, { http: { status: 401 }, ...(reason ? { reason } : {}) });
   }
 }
 

@@ -31,8 +31,11 @@ export function allowOrigins(allowed: readonly string[]): RequestHandler[] {
   const headers = cors({
     origin: [...allowed],
     methods: ['GET', 'POST'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Apollo-Require-Preflight'],
+    // Every header a client of ours sends; X-Device-Id is a source of the session's deviceId.
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Device-Id', 'X-Request-Id', 'Apollo-Require-Preflight', 'X-Apollo-Operation-Name'],
     exposedHeaders: ['X-Request-Id'],
+    // Cookie mode from a page on another allowed origin (fetch with credentials: 'include').
+    credentials: true,
     maxAge: 600,
   });
   return [refuseOthers, headers];

@@ -71,6 +71,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     services,
     clientIp: createClientIpResolver(config.trustProxy),
     authFailures: metrics.authFailures,
+    clock,
   });
   const connections = createLiveConnections({ logger, clock, onRevocationWritten: (seconds) => metrics.revocationPushLatency.observe(seconds) });
   addWebSocketGauges(metrics.registry, connections);
@@ -97,7 +98,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const apollo = createApollo({ schema, checks, httpServer, config, logger, plugins: operationalLayers ? [operations.plugin] : [] });
   await apollo.start();
 
-  const httpContext = logContextFailures(logger, ({ req }: { req: express.Request }) => contexts.http(req));
+  const httpContext = logContextFailures(logger, ({ req, res }: { req: express.Request; res: express.Response }) => contexts.http(req, res));
   app.use(
     '/graphql',
     askForClientHints,
@@ -143,7 +144,10 @@ function createApollo({ schema, checks, httpServer, config, logger, plugins }: A
     hideSchemaDetailsFromClientErrors: !checks.introspection,
     // Stated although they are Apollo's defaults: a batch would multiply every limit.
     allowBatchedHttpRequests: false,
-    csrfPrevention: true,
+    // A request with any of these headers was preflighted if it came cross-origin, so it cannot be a
+    // forged one. `authorization` admits GET queries (urql's default) that carry a token: no ambient
+    // credential rides on them, and the refresh cookie is read by refreshSession, a mutation, only.
+    csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_GRACE_MS }),
       ApolloServerPluginLandingPageDisabled(),
@@ -164,8 +168,8 @@ function createApollo({ schema, checks, httpServer, config, logger, plugins }: A
  * Apollo answers a context function's failure (the session lookup failing) with a 500 and logs
  * nothing, and no plugin hook of that moment knows the request: log it here, with its id.
  */
-function logContextFailures(logger: Logger, build: (args: { req: express.Request }) => Promise<Context>) {
-  return async (args: { req: express.Request }): Promise<Context> => {
+function logContextFailures(logger: Logger, build: (args: { req: express.Request; res: express.Response }) => Promise<Context>) {
+  return async (args: { req: express.Request; res: express.Response }): Promise<Context> => {
     try {
       return await build(args);
     } catch (error) {

@@ -3,7 +3,7 @@
  * side, so that queries, the per-request check, the sweep and the resync never disagree.
  */
 import { and, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
-import { sessions } from '../db/schema.js';
+import { sessions, type RevocationReason } from '../db/schema.js';
 
 /** The times that decide a session's end, as stored. */
 export interface SessionTimes {
@@ -41,4 +41,9 @@ export function endedAt(session: SessionTimes, idleTimeoutSeconds: number): Date
 /** `endedAt`'s SQL form, over the row being read or updated. */
 export function endedAtSql(idleTimeoutSeconds: number): SQL {
   return sql`LEAST(${sessions.expiresAt}, ${sessions.lastActiveAt} + ${idleTimeoutSeconds} * interval '1 second')`;
+}
+
+/** Why a session read from its row is over, or undefined while it is live: its recorded reason, else EXPIRED once it has run out. */
+export function howEnded(session: SessionTimes & { revokedReason: RevocationReason | null }, now: Date, idleTimeoutSeconds: number): RevocationReason | undefined {
+  return session.revokedReason ?? (hasRunOutAt(session, now, idleTimeoutSeconds) ? 'EXPIRED' : undefined);
 }

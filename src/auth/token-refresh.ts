@@ -1,14 +1,17 @@
 import { and, eq } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { rotatedRefreshTokens, sessions, users } from '../db/schema.js';
+import { rotatedRefreshTokens, sessions, users, type RevocationReason } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Revoker } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
-import { isLive } from './session-lifetime.js';
+import { howEnded, isLive } from './session-lifetime.js';
 import { publicSessionColumns, publicUserColumns, type IssuedSession } from './session-shapes.js';
 import { generateRefreshToken, hashToken, type AccessTokens } from './tokens.js';
+
+/** A refresh's answer: the new pair, or why not, with the session's end when the token was one of an ended session. */
+export type RefreshResult = { ok: true; issued: IssuedSession } | { ok: false; ended?: RevocationReason };
 
 export interface TokenRefreshDeps {
   db: Db;
@@ -55,30 +58,46 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
     return { ...rotated, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice: false };
   }
 
-  /** When the token was rotated away before, ends its session. */
-  async function revokeOnReuse(oldHash: string, origin: RequestOrigin): Promise<void> {
+  /**
+   * When the token was rotated away before, ends its session; says how that session ended (by
+   * this reuse, or earlier), or undefined when the token was never rotated.
+   */
+  async function revokeOnReuse(oldHash: string, origin: RequestOrigin): Promise<RevocationReason | undefined> {
     const [reused] = await db
-      .select({ sessionId: sessions.id, userId: sessions.userId })
+      .select({ sessionId: sessions.id, userId: sessions.userId, ...endColumns })
       .from(rotatedRefreshTokens)
       .innerJoin(sessions, eq(sessions.id, rotatedRefreshTokens.sessionId))
       .where(eq(rotatedRefreshTokens.tokenHash, oldHash));
-    if (!reused) return;
+    if (!reused) return undefined;
     authFailures.inc({ reason: 'rotated' });
     logger.warn({ event: 'refresh_token.reused', sessionId: reused.sessionId, userId: reused.userId, ipAddress: origin.ipAddress, requestId: origin.requestId }, 'rotated-away refresh token presented');
-    await revoker.revoke({
+    const revoked = await revoker.revoke({
       where: and(eq(sessions.userId, reused.userId), eq(sessions.id, reused.sessionId))!,
       reason: 'REFRESH_TOKEN_REUSE',
       actor: { sessionId: reused.sessionId, origin },
     });
+    return revoked.length > 0 ? 'REFRESH_TOKEN_REUSE' : (howEnded(reused, clock.now(), idleTimeoutSeconds) ?? 'REFRESH_TOKEN_REUSE');
+  }
+
+  /** How the session whose current refresh token this is ended, if it has. */
+  async function endOf(hash: string): Promise<RevocationReason | undefined> {
+    const [session] = await db.select(endColumns).from(sessions).where(eq(sessions.refreshTokenHash, hash));
+    return session && howEnded(session, clock.now(), idleTimeoutSeconds);
   }
 
   return {
-    /** A new token pair of the same session, or null: unknown token, ended session, or reuse (which ends it). */
-    async refreshSession(refreshToken: string, origin: RequestOrigin): Promise<IssuedSession | null> {
+    /**
+     * A new token pair of the same session, or a failure: an unknown token, an ended session
+     * (saying how it ended), or a reuse, which ends the session (REFRESH_TOKEN_REUSE).
+     */
+    async refreshSession(refreshToken: string, origin: RequestOrigin): Promise<RefreshResult> {
       const oldHash = hashToken(refreshToken);
       const issued = await rotate(oldHash, clock.now(), origin);
-      if (!issued) await revokeOnReuse(oldHash, origin);
-      return issued;
+      if (issued) return { ok: true, issued };
+      return { ok: false, ended: (await revokeOnReuse(oldHash, origin)) ?? (await endOf(oldHash)) };
     },
   };
 }
+
+/** What `howEnded` reads of a session row. */
+const endColumns = { revokedReason: sessions.revokedReason, expiresAt: sessions.expiresAt, lastActiveAt: sessions.lastActiveAt };

@@ -9,6 +9,7 @@ import { BadUserInputError, EmailTakenError, InvalidCredentialsError, Unauthenti
 import { AuthPayload } from '../types/auth-payload.type.js';
 import { LoginInput, SignUpInput, type DeviceInfoInput } from '../types/auth.input.js';
 import { toSession } from '../types/session.type.js';
+import type { RefreshCookie } from '../refresh-cookie.js';
 
 const REFRESH_TOKEN_MAX_LENGTH = 512;
 
@@ -19,34 +20,51 @@ export class AuthResolver {
     const email = requireEmail(input.email);
     const problem = describePasswordProblem(input.password);
     if (problem) throw new BadUserInputError(problem, ['password']);
+    const cookie = cookieFor(context, input.refreshTokenInCookie);
     const issued = await context.services.accounts.signUp(email, input.password, originOf(context, input.device));
     if (!issued) throw new EmailTakenError();
-    return toAuthPayload(issued);
+    return toAuthPayload(issued, cookie);
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in, creating a new session every time.' })
   async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: Context): Promise<AuthPayload> {
     const email = requireEmail(input.email);
     requirePasswordShape(input.password, 'password');
+    const cookie = cookieFor(context, input.refreshTokenInCookie);
     const issued = await context.services.accounts.login(email, input.password, originOf(context, input.device));
     if (!issued) throw new InvalidCredentialsError();
-    return toAuthPayload(issued);
+    return toAuthPayload(issued, cookie);
   }
 
   @Mutation(() => AuthPayload, {
-    description: 'Exchanges a refresh token for a new token pair of the same session; the previous pair stops working at once.',
+    description:
+      'Exchanges a refresh token for a new token pair of the same session; the previous pair stops working at once. ' +
+      'Without refreshToken, the one in the cookie of cookie mode, whose successor goes back in the cookie. ' +
+      'UNAUTHENTICATED on failure, with extensions.reason (a RevocationReason) when the session has ended.',
   })
-  async refreshSession(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() context: Context): Promise<AuthPayload> {
-    if (refreshToken.length > REFRESH_TOKEN_MAX_LENGTH) throw new UnauthenticatedError('Invalid refresh token.');
-    const issued = await context.services.sessions.refreshSession(refreshToken, requestOriginOf(context));
-    if (!issued) throw new UnauthenticatedError('Invalid refresh token, or the session has ended.');
-    return toAuthPayload(issued);
+  async refreshSession(@Arg('refreshToken', () => String, { nullable: true }) refreshToken: string | null | undefined, @Ctx() context: Context): Promise<AuthPayload> {
+    // Cookie mode only when no token is given: an explicit one never touches the cookie.
+    const cookie = refreshToken == null ? context.refreshCookie : undefined;
+    const token = refreshToken ?? cookie?.read();
+    if (token === undefined) throw new UnauthenticatedError('No refresh token: pass refreshToken, or sign in with refreshTokenInCookie to keep it in a cookie.');
+    if (token.length > REFRESH_TOKEN_MAX_LENGTH) {
+      cookie?.clear();
+      throw new UnauthenticatedError('Invalid refresh token.');
+    }
+    const result = await context.services.sessions.refreshSession(token, requestOriginOf(context));
+    if (!result.ok) {
+      cookie?.clear();
+      throw new UnauthenticatedError(result.ended ? `The session has ended (${result.ended}).` : 'Invalid refresh token, or the session has ended.', result.ended);
+    }
+    return toAuthPayload(result.issued, cookie);
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: 'Ends the current session.' })
+  @Mutation(() => Boolean, { description: 'Ends the current session, and clears the refresh cookie of cookie mode.' })
   async logout(@Ctx() context: Context): Promise<boolean> {
-    return context.services.sessions.logout(callerOf(context), requestOriginOf(context));
+    const isLoggedOut = await context.services.sessions.logout(callerOf(context), requestOriginOf(context));
+    context.refreshCookie?.clear();
+    return isLoggedOut;
   }
 
   @Authorized()
@@ -98,10 +116,19 @@ function originOf(context: Context, device: DeviceInfoInput | null | undefined):
   return { device: describeDevice(device, { userAgent: context.userAgent, deviceIdHeader: context.deviceIdHeader, hints: context.clientHints }), ...requestOriginOf(context) };
 }
 
-function toAuthPayload(issued: IssuedSession): AuthPayload {
+/** Cookie mode's cookie when the client asked for it; refused where no cookie can be set (over WebSocket), before anything is written. */
+function cookieFor(context: Context, isWanted: boolean): RefreshCookie | undefined {
+  if (!isWanted) return undefined;
+  if (!context.refreshCookie) throw new BadUserInputError('refreshTokenInCookie needs an HTTP request: a WebSocket message cannot set a cookie.', ['refreshTokenInCookie']);
+  return context.refreshCookie;
+}
+
+/** The payload; in cookie mode the refresh token goes in the cookie, for the session's remaining life, and not in the payload. */
+function toAuthPayload(issued: IssuedSession, cookie?: RefreshCookie): AuthPayload {
+  cookie?.set(issued.refreshToken, issued.session.expiresAt);
   return Object.assign(new AuthPayload(), {
     accessToken: issued.accessToken,
-    refreshToken: issued.refreshToken,
+    refreshToken: cookie ? null : issued.refreshToken,
     accessTokenExpiresAt: issued.accessTokenExpiresAt,
     user: issued.user,
     session: toSession(issued.session, issued.session.id),

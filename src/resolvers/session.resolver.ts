@@ -16,7 +16,7 @@ export class SessionResolver {
 
   @Authorized()
   @Mutation(() => Boolean, {
-    description: "Ends one of the caller's own active sessions, the current one included. Another session needs a password check within FRESH_AUTH_SECONDS (REAUTHENTICATION_REQUIRED).",
+    description: "Ends one of the caller's own active sessions, the current one included. Another session needs a password check within FRESH_AUTH_SECONDS (REAUTHENTICATION_REQUIRED). Ending the current one clears the refresh cookie of cookie mode.",
   })
   async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     const caller = callerOf(context);
@@ -24,6 +24,7 @@ export class SessionResolver {
     const isRevoked = await context.services.sessions.revokeSession(caller, id, requestOriginOf(context));
     // One answer for "no such id", "someone else's" and "already ended", so ids cannot be probed.
     if (!isRevoked) throw new NotFoundError('No active session with this id.');
+    if (id === caller.sessionId) context.refreshCookie?.clear();
     return true;
   }
 
@@ -34,8 +35,10 @@ export class SessionResolver {
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: 'Ends every active session of the caller, the current one included; returns how many. Needs a recent password check.' })
-  revokeAllSessions(@Ctx() context: Context): Promise<number> {
-    return context.services.sessions.revokeAllSessions(callerOf(context), requestOriginOf(context));
+  @Mutation(() => Int, { description: 'Ends every active session of the caller, the current one included, and clears the refresh cookie of cookie mode; returns how many. Needs a recent password check.' })
+  async revokeAllSessions(@Ctx() context: Context): Promise<number> {
+    const count = await context.services.sessions.revokeAllSessions(callerOf(context), requestOriginOf(context));
+    context.refreshCookie?.clear();
+    return count;
   }
 }

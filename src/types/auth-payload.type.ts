@@ -7,8 +7,11 @@ export class AuthPayload {
   @Field(() => String, { description: 'Send as `Authorization: Bearer <accessToken>`. Short-lived.' })
   accessToken!: string;
 
-  @Field(() => String, { description: 'Exchange with refreshSession for a new pair; each one works once.' })
-  refreshToken!: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Exchange with refreshSession for a new pair; each one works once. Null in cookie mode (refreshTokenInCookie), where it is in the __Host-refresh-token cookie instead.',
+  })
+  refreshToken!: string | null;
 
   @Field(() => Date)
   accessTokenExpiresAt!: Date;

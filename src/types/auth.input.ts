@@ -33,6 +33,11 @@ export class DeviceInfoInput {
   internetSpeedMbps?: number | null;
 }
 
+const COOKIE_MODE = {
+  defaultValue: false,
+  description: 'Cookie mode, for browsers: put the refresh token in an HttpOnly cookie (__Host-refresh-token) instead of the payload; refreshSession without an argument then reads it. HTTP only.',
+};
+
 @InputType()
 export class SignUpInput {
   @Field(() => String)
@@ -44,6 +49,9 @@ export class SignUpInput {
   @Field(() => DeviceInfoInput, { nullable: true })
   @IsOptional() @ValidateNested()
   device?: DeviceInfoInput | null;
+
+  @Field(() => Boolean, COOKIE_MODE)
+  refreshTokenInCookie!: boolean;
 }
 
 @InputType()
@@ -57,4 +65,7 @@ export class LoginInput {
   @Field(() => DeviceInfoInput, { nullable: true })
   @IsOptional() @ValidateNested()
   device?: DeviceInfoInput | null;
+
+  @Field(() => Boolean, COOKIE_MODE)
+  refreshTokenInCookie!: boolean;
 }
