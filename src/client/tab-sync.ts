@@ -1,3 +1,4 @@
+import { openGenerationStore, type GenerationStore, type IndexedDbLike } from './generation-store.js';
 import type { RevocationReason } from './operations.js';
 
 /** A new access token, as one tab hands it to the others. The refresh token is never broadcast. */
@@ -27,7 +28,7 @@ export interface TabSync {
 interface BrowserApis {
   locks: { request<T>(name: string, callback: () => Promise<T>): Promise<T> };
   channel: { postMessage(message: Message): void; close(): void; onmessage: ((event: { data: Message }) => void) | null };
-  storage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  generations: GenerationStore;
 }
 
 /** How long a tab waits for the broadcast of a generation another tab announced, before refreshing itself. */
@@ -38,16 +39,18 @@ export const IN_PROCESS: TabSync = { coordinate: (refresh) => refresh(), announc
 
 /**
  * Cross-tab single flight. A lock grant and a broadcast are not ordered, so a generation counter
- * in `localStorage` (a number, never a token) tells a tab that got the lock whether another tab
- * refreshed since this one asked: then it waits for that generation's broadcast and adopts it,
- * since refreshing again would present a rotated-away cookie and end the session as a theft.
+ * (generation-store.ts) tells a tab that got the lock whether another tab refreshed since this
+ * one asked: then it waits for that generation's broadcast and adopts it instead of refreshing.
+ * The lock alone already prevents reuse detection (the cookie jar is shared, so a second refresh
+ * presents the newest cookie); the generation saves the redundant rotation.
  */
 export function createTabSync(key: string, listeners: TabSyncListeners): TabSync {
   const apis = browserApis(key);
   if (!apis) return IN_PROCESS;
-  const generationKey = `session-client:generation:${key}`;
-  const readStored = () => Number(apis.storage.getItem(generationKey) ?? 0) || 0;
-  let seen = readStored();
+  let seen = 0;
+  const ready = apis.generations.read().then((stored) => {
+    seen = Math.max(seen, stored);
+  });
   let latest: AccessGrant | undefined;
   const waiters = new Set<() => void>();
 
@@ -64,8 +67,7 @@ export function createTabSync(key: string, listeners: TabSyncListeners): TabSync
   const waitForGeneration = (generation: number) =>
     new Promise<AccessGrant | undefined>((resolve) => {
       const wake = () => {
-        if (seen < generation) return;
-        settle(latest);
+        if (seen >= generation) settle(latest);
       };
       const timer = setTimeout(() => settle(undefined), ADOPT_TIMEOUT_MS);
       const settle = (grant: AccessGrant | undefined) => {
@@ -78,18 +80,19 @@ export function createTabSync(key: string, listeners: TabSyncListeners): TabSync
     });
 
   return {
-    coordinate(refresh) {
+    async coordinate(refresh) {
+      await ready;
       const seenWhenAsked = seen;
       return apis.locks.request(`session-client:refresh:${key}`, async () => {
-        const stored = readStored();
+        const stored = await apis.generations.read();
         if (stored > seenWhenAsked) {
           const adopted = await waitForGeneration(stored);
           if (adopted) return adopted;
         }
         const grant = await refresh();
-        seen = Math.max(readStored(), seen) + 1;
+        seen = Math.max(stored, seen) + 1;
         latest = grant;
-        apis.storage.setItem(generationKey, String(seen));
+        await apis.generations.write(seen);
         apis.channel.postMessage({ type: 'refreshed', generation: seen, ...grant });
         return grant;
       });
@@ -103,9 +106,9 @@ function browserApis(key: string): BrowserApis | undefined {
   const scope = globalThis as unknown as {
     navigator?: { locks?: BrowserApis['locks'] };
     BroadcastChannel?: new (name: string) => BrowserApis['channel'];
-    localStorage?: BrowserApis['storage'];
+    indexedDB?: IndexedDbLike;
   };
   const locks = scope.navigator?.locks;
-  if (!locks || !scope.BroadcastChannel || !scope.localStorage) return undefined;
-  return { locks, channel: new scope.BroadcastChannel(`session-client:${key}`), storage: scope.localStorage };
+  if (!locks || !scope.BroadcastChannel || !scope.indexedDB) return undefined;
+  return { locks, channel: new scope.BroadcastChannel(`session-client:${key}`), generations: openGenerationStore(scope.indexedDB, key) };
 }
