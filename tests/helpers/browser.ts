@@ -26,8 +26,8 @@ export interface BrowserTab {
 }
 
 /** Starts Debian's headless Chromium with a temporary profile, removed on close. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** Opens `url` in a fresh headless Chromium (a temporary profile, removed on close) at 1280x800. */

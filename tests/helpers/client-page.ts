@@ -4,6 +4,13 @@ import type { BrowserContext, Page } from 'playwright-core';
 
 const CLIENT_ENTRY = fileURLToPath(new URL('../../src/client/index.ts', import.meta.url));
 
+/**
+ * A page that `page.route` fulfils came from no network address, so Chromium's Local Network Access
+ * puts it in the public address space and refuses its WebSocket to 127.0.0.1 (fetch, same-origin,
+ * passes). A page the server itself served would be loopback like the API; so tests turn the check off.
+ */
+export const CLIENT_PAGE_CHROMIUM_ARGS = ['--disable-features=LocalNetworkAccessChecks'];
+
 /** The path under the server's origin where tests serve their pages, same-origin with the API. */
 export const CLIENT_TEST_PATH = '/client-test';
 

@@ -1,0 +1,113 @@
+// The client in Chromium, cookie mode: two tabs of one origin share one refresh (Web Locks,
+// BroadcastChannel), and a revocation from another browser reaches both tabs at once.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './helpers/browser.js';
+import { bundleForPage, CLIENT_PAGE_CHROMIUM_ARGS, openTab, serveClientPage } from './helpers/client-page.js';
+import { PASSWORD, signUpUser } from './helpers/graphql.js';
+import { scrape } from './helpers/metrics.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { listening, operationsSince } from './helpers/session-client.js';
+
+interface SignedOut {
+  reason: string;
+  at: number;
+}
+
+/** Creates the page's client, recording every `onSignedOut` with the time it fired. */
+function startClient(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const scope = globalThis as any;
+    scope.signedOut = [];
+    scope.client = scope.SessionClient.createSessionClient({ url: '/graphql' });
+    scope.client.onSignedOut((reason: string) => scope.signedOut.push({ reason, at: Date.now() }));
+  });
+}
+
+const listSessionIds = (page: Page) => page.evaluate(async () => ((await (globalThis as any).client.sessions()) as Array<{ id: string }>).map((session) => session.id));
+const signedOutOf = (page: Page) => page.evaluate(() => (globalThis as any).signedOut as SignedOut[]);
+
+describe('the client in Chromium, in cookie mode', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let script: string;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  async function newTabs(count: number): Promise<Page[]> {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const url = await serveClientPage(context, server.url, script);
+    const tabs: Page[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const tab = await openTab(context, url, pageErrors);
+      await startClient(tab);
+      tabs.push(tab);
+    }
+    return tabs;
+  }
+
+  beforeAll(async () => {
+    [server, browser, script] = await Promise.all([startTestServer(), launchChromium(CLIENT_PAGE_CHROMIUM_ARGS), bundleForPage('SessionClient')]);
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('keeps the refresh token out of the page, in an HttpOnly __Host- cookie', async () => {
+    const { user } = await signUpUser(server);
+    const [tab] = await newTabs(1);
+    const signedIn = await tab!.evaluate(({ email, password }) => (globalThis as any).client.login({ email, password }), { email: user.email, password: PASSWORD });
+    expect(signedIn.session.id).toBeTypeOf('string');
+    const cookies = await tab!.context().cookies();
+    expect(cookies).toMatchObject([{ name: '__Host-refresh-token', httpOnly: true, secure: true, sameSite: 'Strict', path: '/' }]);
+    expect(await tab!.evaluate(() => (globalThis as any).document.cookie)).toBe('');
+    expect(await tab!.evaluate(() => JSON.stringify((globalThis as any).localStorage))).not.toContain(cookies[0]!.value);
+  });
+
+  it('gets a reloaded tab a new access token from the cookie', async () => {
+    const { user } = await signUpUser(server);
+    const [tab] = await newTabs(1);
+    const { session } = await tab!.evaluate(({ email, password }) => (globalThis as any).client.login({ email, password }), { email: user.email, password: PASSWORD });
+    await tab!.reload();
+    await startClient(tab!);
+    expect(await listSessionIds(tab!)).toContain(session.id);
+  });
+
+  it('makes one refresh for two tabs whose tokens expired, without reuse detection; a revocation elsewhere reaches both within 1 s', async () => {
+    const owner = await signUpUser(server);
+    const { user } = owner;
+    const [first, second] = await newTabs(2);
+    const { session } = await first!.evaluate(({ email, password }) => (globalThis as any).client.login({ email, password }), { email: user.email, password: PASSWORD });
+    // The second tab has no token yet: it refreshes from the cookie, and the first adopts the new pair.
+    expect(await listSessionIds(second!)).toEqual([session.id, owner.session.id]);
+    await listening(server, 2);
+
+    const before = await scrape(server);
+    server.clock.advance(901);
+    const lists = await Promise.all([listSessionIds(first!), listSessionIds(second!)]);
+    expect(lists.map((ids) => ids[0])).toEqual([session.id, session.id]);
+    // Both tabs were refused with the dead token, and only one of them refreshed.
+    expect(await operationsSince(server, before, 'MySessions', 'error')).toBe(2);
+    expect(await operationsSince(server, before, 'RefreshSession', 'success')).toBe(1);
+    expect(await operationsSince(server, before, 'RefreshSession', 'error')).toBe(0);
+    expect((await scrape(server)).value('session_server_auth_failures_total', { reason: 'rotated' })).toBe(before.value('session_server_auth_failures_total', { reason: 'rotated' }));
+    expect((await Promise.all([listSessionIds(first!), listSessionIds(second!)])).map((ids) => ids[0])).toEqual([session.id, session.id]);
+
+    const [elsewhere] = await newTabs(1);
+    await elsewhere!.evaluate(({ email, password }) => (globalThis as any).client.login({ email, password }), { email: user.email, password: PASSWORD });
+    const revokedAt = Date.now();
+    expect(await elsewhere!.evaluate((id) => (globalThis as any).client.revokeSession(id), session.id)).toBe(true);
+    await Promise.all([first, second].map((tab) => tab!.waitForFunction(() => (globalThis as any).signedOut.length > 0)));
+    for (const tab of [first!, second!]) {
+      const reports = await signedOutOf(tab);
+      expect(reports.map((report) => report.reason)).toEqual(['REVOKED']);
+      expect(reports[0]!.at - revokedAt).toBeLessThan(1_000);
+    }
+  });
+});
