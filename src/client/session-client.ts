@@ -1,12 +1,12 @@
-import { isPastLifetime } from './access-token.js';
 import { UnauthenticatedError } from './errors.js';
+import { createSocketKeeper } from './forced-logout.js';
 import { createHttpTransport, type FetchLike } from './http.js';
 import * as ops from './operations.js';
-import { createRefresher } from './refresh.js';
-import { createSessionSocket, type SessionSocket, type Sink } from './session-socket.js';
+import type { Sink } from './session-socket.js';
 import { createSessionState, type SignedOutListener } from './session-state.js';
 import { createMemoryStorage, type TokenStorage } from './storage.js';
-import { createTabSync, IN_PROCESS, type AccessGrant } from './tab-sync.js';
+import { createTabSync, IN_PROCESS } from './tab-sync.js';
+import { createTokens } from './tokens.js';
 
 export interface SessionClientOptions {
   /** The GraphQL endpoint, e.g. `https://api.example.com/graphql`; in a browser it may be relative to the page (`/graphql`). */
@@ -78,113 +78,47 @@ const isBrowser = () => typeof (globalThis as { document?: unknown }).document !
 export function createSessionClient(options: SessionClientOptions): SessionClient {
   const url = resolveUrl(options.url);
   const isCookieMode = options.refreshTokenInCookie ?? isBrowser();
-  const storage = options.storage ?? createMemoryStorage();
   const fetchImpl = options.fetch ?? (globalThis.fetch.bind(globalThis) as unknown as FetchLike);
   const transport = createHttpTransport(url, fetchImpl, isCookieMode ? 'include' : 'same-origin');
-  let socket: SessionSocket | undefined;
-  // Whether a refresh may find a session: a cookie or a stored token from an earlier run.
-  let mayHaveSession = true;
-
   const state = createSessionState({
     refreshAheadRatio: options.refreshAheadRatio ?? 0.8,
     // A failed refresh ahead of time is retried by the next request; UNAUTHENTICATED has signed out already.
-    onRefreshDue: (token) => void refresher.refresh(token).catch(() => {}),
-    onSignedIn: () => listenForForcedLogout(),
+    onRefreshDue: (token) => void tokens.refresh(token).catch(() => {}),
+    onSignedIn: () => sockets.listen(),
     onSignedOut: (reason, isFromOtherTab) => {
-      mayHaveSession = false;
-      closeSocket();
-      void storage.clear();
+      tokens.forget();
+      sockets.close();
       if (!isFromOtherTab) tabSync.announceSignedOut(reason);
     },
   });
-
-  const tabSync = isCookieMode
-    ? createTabSync(url, { onAdopt: (grant) => state.hold(grant), onSignedOut: (reason) => state.signOut(reason, true) })
-    : IN_PROCESS;
-
-  const exchange = async (): Promise<AccessGrant> => {
-    const refreshToken = isCookieMode ? undefined : await storage.getRefreshToken();
-    if (!isCookieMode && !refreshToken) throw new UnauthenticatedError('Not signed in: no refresh token.', 0);
-    const { refreshSession } = refreshToken
-      ? await transport.post(ops.REFRESH_SESSION, { refreshToken })
-      : await transport.post(ops.REFRESH_SESSION_FROM_COOKIE, {});
-    if (refreshSession.refreshToken) await storage.setRefreshToken(refreshSession.refreshToken);
-    return refreshSession;
-  };
-
-  const refresher = createRefresher({
-    current: () => state.access()?.token,
-    exchange,
-    tabSync,
-    epoch: state.epoch,
-    accept: (grant, epoch) => {
-      if (epoch !== state.epoch()) return false;
-      state.hold(grant);
-      return true;
-    },
-    reject: (error, epoch) => {
-      if (epoch !== state.epoch()) return;
-      mayHaveSession = false;
-      // Without a reason the token was unknown: most often a session long ended and cleaned up.
-      state.signOut(error.reason ?? 'EXPIRED');
-    },
+  const tabSync = isCookieMode ? createTabSync(url, { onAdopt: (grant) => state.hold(grant), onSignedOut: (reason) => state.signOut(reason, true) }) : IN_PROCESS;
+  const tokens = createTokens({ transport, storage: options.storage ?? createMemoryStorage(), isCookieMode, state, tabSync });
+  const sockets = createSocketKeeper({
+    url: options.webSocketUrl ?? url.replace(/^http/, 'ws'),
+    webSocketImpl: options.webSocketImpl,
+    isForcedLogoutOn: options.forcedLogout !== false,
+    tokens,
+    state,
   });
 
-  /** The token to send: the held one while it lives, else a refreshed one; none when signed out. */
-  const accessToken = async (): Promise<string | undefined> => {
-    const access = state.access();
-    if (access && !isPastLifetime(access, Date.now())) return access.token;
-    if (!access && !mayHaveSession) return undefined;
-    return refresher.refresh(access?.token).catch((error: unknown) => {
-      if (!access && error instanceof UnauthenticatedError) return undefined;
-      throw error;
-    });
-  };
-
   async function request<TData, TVariables>(document: ops.TypedDocument<TData, TVariables> | string, variables?: TVariables): Promise<TData> {
-    const token = await accessToken();
+    const token = await tokens.accessToken();
     return transport.post<TData, TVariables>(document, variables, token).catch(async (error: unknown) => {
       if (!(error instanceof UnauthenticatedError) || token === undefined) throw error;
-      return transport.post<TData, TVariables>(document, variables, await refresher.refresh(token));
+      return transport.post<TData, TVariables>(document, variables, await tokens.refresh(token));
     });
-  }
-
-  function ensureSocket(): SessionSocket {
-    socket ??= createSessionSocket({
-      url: options.webSocketUrl ?? url.replace(/^http/, 'ws'),
-      webSocketImpl: options.webSocketImpl,
-      accessToken: async (stale) => {
-        const token = stale !== undefined ? await refresher.refresh(stale) : await accessToken();
-        if (token === undefined) throw new UnauthenticatedError('Not signed in.', 0);
-        return token;
-      },
-      onSessionEnded: (reason) => state.signOut(reason),
-    });
-    return socket;
-  }
-
-  function listenForForcedLogout(): void {
-    if (options.forcedLogout === false) return;
-    ensureSocket().subscribe(ops.SESSION_REVOKED, undefined, { next: ({ sessionRevoked }) => state.signOut(sessionRevoked.reason) });
-  }
-
-  function closeSocket(): void {
-    socket?.dispose();
-    socket = undefined;
   }
 
   async function signIn(document: typeof ops.LOGIN | typeof ops.SIGN_UP, credentials: ops.Credentials): Promise<SignedIn> {
     const input = isCookieMode ? { ...credentials, refreshTokenInCookie: true } : credentials;
     const data = await transport.post<Record<string, ops.AuthPayload>, { input: typeof input }>(document, { input });
     const payload = document === ops.LOGIN ? data.login! : data.signUp!;
-    if (payload.refreshToken) await storage.setRefreshToken(payload.refreshToken);
-    mayHaveSession = true;
     // Signing in over a live session replaces it here: its socket belongs to the old session.
     const wasSignedIn = state.isSignedIn();
-    state.hold(payload);
+    await tokens.signedIn(payload);
     if (wasSignedIn) {
-      closeSocket();
-      listenForForcedLogout();
+      sockets.close();
+      sockets.listen();
     }
     return { user: payload.user, session: payload.session, isNewDevice: payload.isNewDevice };
   }
@@ -201,10 +135,10 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
         .finally(() => state.signOut('LOGOUT'));
     },
     refresh: async () => {
-      await refresher.refresh();
+      await tokens.refresh();
     },
     request,
-    subscribe: (document, variables, sink) => ensureSocket().subscribe(document, variables as Record<string, unknown> | undefined, sink),
+    subscribe: (document, variables, sink) => sockets.subscribe(document, variables as Record<string, unknown> | undefined, sink),
     onSignedOut: (listener) => state.onSignedOut(listener),
     sessions: async () => (await request(ops.MY_SESSIONS)).mySessions,
     async revokeSession(id) {
@@ -223,7 +157,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
     isSignedIn: () => state.isSignedIn(),
     dispose() {
       state.dispose();
-      closeSocket();
+      sockets.close();
       tabSync.close();
     },
   };
