@@ -48,6 +48,21 @@ describe('the client against the server', () => {
     expect(await operationsSince(server, before, 'MySessions', 'success')).toBe(20);
   });
 
+  it('runs subscriptions of its own over the same socket', async () => {
+    const created = await signedInClient(server, clients);
+    const changes: Array<{ type: string; session: { id: string } }> = [];
+    created.client.subscribe<{ mySessionsChanged: { type: string; session: { id: string } } }>(
+      'subscription MySessionsChanged { mySessionsChanged { type session { id } } }',
+      undefined,
+      { next: (data) => changes.push(data.mySessionsChanged) },
+    );
+    await listening(server, 2);
+    expect(await gauge(server, 'session_server_websocket_connections')).toBe(1);
+    const phone = await loginUser(server, created.email);
+    await waitFor(() => changes.length > 0, 'the CREATED change');
+    expect(changes).toEqual([{ type: 'CREATED', session: { id: phone.session.id } }]);
+  });
+
   it('signs out with LOGOUT on logout()', async () => {
     const created = await signedInClient(server, clients);
     await created.client.logout();
