@@ -15,13 +15,13 @@ interface SignedOut {
 }
 
 /** Creates the page's client, recording every `onSignedOut` with the time it fired. */
-function startClient(page: Page): Promise<void> {
-  return page.evaluate(() => {
+function startClient(page: Page, options: Record<string, unknown> = {}): Promise<void> {
+  return page.evaluate((options) => {
     const scope = globalThis as any;
     scope.signedOut = [];
-    scope.client = scope.SessionClient.createSessionClient({ url: '/graphql' });
+    scope.client = scope.SessionClient.createSessionClient({ url: '/graphql', ...options });
     scope.client.onSignedOut((reason: string) => scope.signedOut.push({ reason, at: Date.now() }));
-  });
+  }, options);
 }
 
 const listSessionIds = (page: Page) => page.evaluate(async () => ((await (globalThis as any).client.sessions()) as Array<{ id: string }>).map((session) => session.id));
@@ -34,14 +34,15 @@ describe('the client in Chromium, in cookie mode', () => {
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
 
-  async function newTabs(count: number): Promise<Page[]> {
+  /** Opens tabs of one new browser context, each with a client made with its options. */
+  async function newTabs(count: number, optionsOfTab: Array<Record<string, unknown>> = []): Promise<Page[]> {
     const context = await browser.newContext();
     contexts.push(context);
     const url = await serveClientPage(context, server.url, script);
     const tabs: Page[] = [];
     for (let index = 0; index < count; index += 1) {
       const tab = await openTab(context, url, pageErrors);
-      await startClient(tab);
+      await startClient(tab, optionsOfTab[index]);
       tabs.push(tab);
     }
     return tabs;
@@ -77,6 +78,17 @@ describe('the client in Chromium, in cookie mode', () => {
     await tab!.reload();
     await startClient(tab!);
     expect(await listSessionIds(tab!)).toContain(session.id);
+  });
+
+  it("tells the origin's other tabs when one signs out, even a tab without a socket of its own", async () => {
+    const { user } = await signUpUser(server);
+    const [first, second] = await newTabs(2, [{}, { forcedLogout: false }]);
+    await first!.evaluate(({ email, password }) => (globalThis as any).client.login({ email, password }), { email: user.email, password: PASSWORD });
+    await listSessionIds(second!);
+    await first!.evaluate(() => (globalThis as any).client.logout());
+    await second!.waitForFunction(() => (globalThis as any).signedOut.length > 0);
+    expect((await signedOutOf(second!)).map((report) => report.reason)).toEqual(['LOGOUT']);
+    expect(await second!.evaluate(() => (globalThis as any).client.isSignedIn())).toBe(false);
   });
 
   it('makes one refresh for two tabs whose tokens expired, without reuse detection; a revocation elsewhere reaches both within 1 s', async () => {
