@@ -1,9 +1,7 @@
 import { createGraphiQLFetcher, type Fetcher, type FetcherOpts, type FetcherParams, type FetcherReturnType } from '@graphiql/toolkit';
 import { getOperationAST } from 'graphql';
 import { CloseCode, createClient, type FormattedExecutionResult } from 'graphql-ws/client';
-
-/** The server's close at the access token's `exp` (src/realtime/close-codes.ts); retrying with the same header cannot help. */
-const TOKEN_EXPIRED_CLOSE_CODE = 4419;
+import { TOKEN_EXPIRED_CLOSE_CODE } from '../../realtime/close-codes.js';
 
 /**
  * Queries and mutations go over HTTP to `endpoint`; subscriptions over a WebSocket to the same URL,
