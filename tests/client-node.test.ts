@@ -63,6 +63,14 @@ describe('the client against the server', () => {
     expect(changes).toEqual([{ type: 'CREATED', session: { id: phone.session.id } }]);
   });
 
+  it('fails a subscription made while signed out with UNAUTHENTICATED, without retrying', async () => {
+    const { client } = clients.create();
+    const failed = new Promise<unknown>((resolve) => {
+      client.subscribe('subscription MySessionsChanged { mySessionsChanged { type } }', undefined, { next: () => {}, error: resolve });
+    });
+    expect(await failed).toBeInstanceOf(UnauthenticatedError);
+  });
+
   it('signs out with LOGOUT on logout()', async () => {
     const created = await signedInClient(server, clients);
     await created.client.logout();

@@ -1,4 +1,5 @@
 import { createClient, type Client } from 'graphql-ws/client';
+import { UnauthenticatedError } from './errors.js';
 import { operationNameOf, type RevocationReason } from './operations.js';
 
 /** The server's close codes this client acts on (see the server README, "Real-time forced logout"). */
@@ -51,6 +52,8 @@ export function createSessionSocket(options: SessionSocketOptions): SessionSocke
   let stale: string | undefined;
   let refusedInARow = 0;
   let isDisposed = false;
+  // Why the last connection attempt had no token to send, when that was the reason it failed.
+  let refusal: unknown;
 
   const onClosed = (event: unknown) => {
     if (!isClose(event) || isDisposed) return;
@@ -70,9 +73,15 @@ export function createSessionSocket(options: SessionSocketOptions): SessionSocke
     lazy: true,
     retryAttempts: Number.POSITIVE_INFINITY,
     retryWait: backoff,
-    shouldRetry: () => true,
+    // Every close and failed attempt is retried (graphql-ws stops at 4401 and a few others first),
+    // except when there is no session to connect with.
+    shouldRetry: () => !(refusal instanceof UnauthenticatedError),
     connectionParams: async () => {
-      const token = await options.accessToken(stale);
+      const token = await options.accessToken(stale).catch((error: unknown) => {
+        refusal = error;
+        throw error;
+      });
+      refusal = undefined;
       stale = undefined;
       socketToken = token;
       return { authorization: `Bearer ${token}` };
@@ -94,6 +103,8 @@ export function createSessionSocket(options: SessionSocketOptions): SessionSocke
         },
         error: (error) => {
           if (isDisposed) return;
+          // Signed out, with no session to refresh: retrying could never connect.
+          if (refusal instanceof UnauthenticatedError) return sink.error?.(refusal);
           // A close graphql-ws gives up on (4401 unauthorized, or 4500 when a refresh for the connection failed): try again.
           if (isClose(error) && (error.code !== SocketCloseCode.Unauthorized || refusedInARow === 1)) {
             void backoff(attempt).then(() => {
