@@ -4,6 +4,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { buildSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import * as operations from '../src/client/operations.js';
+import { SESSION_ENDED_REASON, SocketCloseCode } from '../src/client/session-socket.js';
+import { sessionEndedCloseReason, TOKEN_EXPIRED_CLOSE_CODE, UNAUTHORIZED_CLOSE_CODE } from '../src/realtime/close-codes.js';
 
 const clientDir = new URL('../src/client/', import.meta.url);
 
@@ -32,5 +34,10 @@ describe('src/client', () => {
       expect(errors).toEqual([]);
       expect(operations.operationNameOf(document), name).toMatch(/^[A-Z]\w+$/);
     }
+  });
+
+  it("acts on the server's own close codes and reasons", () => {
+    expect(SocketCloseCode).toEqual({ Unauthorized: UNAUTHORIZED_CLOSE_CODE, TokenExpired: TOKEN_EXPIRED_CLOSE_CODE });
+    expect(SESSION_ENDED_REASON.exec(sessionEndedCloseReason('PASSWORD_CHANGED'))?.[1]).toBe('PASSWORD_CHANGED');
   });
 });

@@ -1,11 +1,14 @@
-import { createClient, type Client } from 'graphql-ws/client';
+import { CloseCode, createClient, type Client } from 'graphql-ws/client';
 import { UnauthenticatedError } from './errors.js';
 import { operationNameOf, type RevocationReason } from './operations.js';
 
-/** The server's close codes this client acts on (see the server README, "Real-time forced logout"). */
+/**
+ * The server's close codes this client acts on (see the server README, "Real-time forced logout").
+ * Copies of src/realtime/close-codes.ts, which the client cannot import; a test keeps them equal.
+ */
 export const SocketCloseCode = {
   /** `unauthorized`, or `session ended: <RevocationReason>`. */
-  Unauthorized: 4401,
+  Unauthorized: CloseCode.Unauthorized,
   /** `token expired`: the socket's access token passed its `exp`; reconnect with a fresh one. */
   TokenExpired: 4419,
 } as const;
@@ -37,6 +40,9 @@ interface CloseLike {
   reason: string;
 }
 
+/** The reason of a 4401 for a session that ended: `session ended: REVOKED`. */
+export const SESSION_ENDED_REASON = /^session ended: ([A-Z_]+)$/;
+
 const isClose = (value: unknown): value is CloseLike => typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
 
 /** graphql-ws's own backoff waits seconds from the first retry; a 4419 should reconnect at once. */
@@ -59,7 +65,7 @@ export function createSessionSocket(options: SessionSocketOptions): SessionSocke
     if (!isClose(event) || isDisposed) return;
     if (event.code === SocketCloseCode.TokenExpired) stale = socketToken;
     if (event.code !== SocketCloseCode.Unauthorized) return;
-    const ended = /^session ended: ([A-Z_]+)$/.exec(String(event.reason))?.[1];
+    const ended = SESSION_ENDED_REASON.exec(String(event.reason))?.[1];
     if (ended) return options.onSessionEnded(ended as RevocationReason);
     refusedInARow += 1;
     // A refresh that worked and a socket still refused: the session is gone, say so rather than loop.
