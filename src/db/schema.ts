@@ -125,7 +125,6 @@ export const signUpAttempts = pgTable('sign_up_attempts', {
 
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
-export type NewSessionRow = typeof sessions.$inferInsert;
 export type RevocationReason = (typeof revocationReasonEnum.enumValues)[number];
 export type DeviceType = (typeof deviceTypeEnum.enumValues)[number];
 export type SecurityEventType = (typeof securityEventTypeEnum.enumValues)[number];
