@@ -6,6 +6,7 @@ import type { AuthCheck, AuthFailure, Authenticated, SessionEnd } from './auth/s
 import { readClientHints, type ClientHints } from './devices/client-hints.js';
 import type { ClientIpResolver } from './devices/client-ip.js';
 import { UnauthenticatedError } from './errors.js';
+import { readBearerToken } from './bearer.js';
 import { requestIdOf } from './request-id.js';
 import { stripControlCharacters } from './text-input.js';
 import type { AuthFailureReason, Metrics } from './metrics.js';
@@ -50,8 +51,6 @@ export interface ContextDeps {
   /** Dates the refresh cookie's lifetime. */
   clock: Clock;
 }
-
-const BEARER = /^Bearer +(\S+) *$/i;
 
 /**
  * Builds the context of an operation. Never throws: a bad token is recorded as `rejected`, and
@@ -98,7 +97,7 @@ export type ContextBuilder = ReturnType<typeof createContextBuilder>;
 /** The per-request check of an `Authorization` value, as an HTTP header or a WebSocket connection parameter. */
 export async function authenticateHeader(sessions: SessionService, header: string | undefined): Promise<AuthState> {
   if (header === undefined || header === '') return { status: 'anonymous' };
-  const token = BEARER.exec(header)?.[1];
+  const token = readBearerToken(header);
   if (!token) return { status: 'rejected', reason: 'malformed' };
   return toAuthState(await sessions.authenticate(token));
 }

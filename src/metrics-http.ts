@@ -3,10 +3,10 @@ import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '
 import type { RequestHandler } from 'express';
 import { getOperationAST } from 'graphql';
 import type { Registry } from 'prom-client';
+import { readBearerToken } from './bearer.js';
 import type { Context } from './context.js';
 import type { Metrics, OperationLabels } from './metrics.js';
 
-const BEARER = /^Bearer +(\S+) *$/i;
 /** A GraphQL name short enough to be a label value; anything else a client sends is `other`. */
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 
@@ -32,7 +32,7 @@ export function serveMetrics({ registry, token }: MetricsEndpointOptions): Reque
 }
 
 function isBearer(header: string | undefined, expected: Buffer): boolean {
-  const given = header === undefined ? undefined : BEARER.exec(header)?.[1];
+  const given = header === undefined ? undefined : readBearerToken(header);
   // Digests are always 32 bytes, so the comparison takes the same time whatever was sent, its length included.
   return given !== undefined && timingSafeEqual(sha256(given), expected);
 }
