@@ -1,4 +1,5 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { PublicSession } from '../auth/session-shapes.js';
 import { deviceTypeEnum, type DeviceType as DeviceTypeValue } from '../db/schema.js';
 import { countryName, GEOIP_ATTRIBUTION } from '../devices/geolocation.js';
 import { enumOf } from './enum-of.js';
@@ -77,15 +78,8 @@ export class Session {
   isCurrent!: boolean;
 }
 
-/** A stored session as its columns come: the location in three of them. */
-export type SessionRow = Omit<Session, 'isCurrent' | 'location'> & {
-  locationCity: string | null;
-  locationRegion: string | null;
-  locationCountryCode: string | null;
-};
-
 /** Shapes a stored session for a client, marking whether it is the caller's own. */
-export function toSession({ locationCity, locationRegion, locationCountryCode, ...row }: SessionRow, currentSessionId: string): Session {
+export function toSession({ locationCity, locationRegion, locationCountryCode, ...row }: PublicSession, currentSessionId: string): Session {
   const location = locationCity || locationCountryCode
     ? Object.assign(new Location(), { city: locationCity, region: locationRegion, country: countryName(locationCountryCode), countryCode: locationCountryCode })
     : null;
