@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCleanup } from '../src/jobs/cleanup.js';
+import { CLEANUP_LOCK_KEY, runCleanup } from '../src/jobs/cleanup.js';
 import { createLogger } from '../src/logger.js';
 import { queryRows } from './helpers/db.js';
 import { gql, signUpUser } from './helpers/graphql.js';
@@ -71,7 +71,7 @@ describe('cleanup', () => {
     let release!: () => void;
     let acquired!: () => void;
     const isAcquired = new Promise<void>((resolve) => { acquired = resolve; });
-    const held = server.database.tryWithLock(7_340_112_002, () => new Promise<void>((resolve) => {
+    const held = server.database.tryWithLock(CLEANUP_LOCK_KEY, () => new Promise<void>((resolve) => {
       release = resolve;
       acquired();
     }));

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 
 const BATCH_SIZE = 5_000;
 // Any fixed number, other than the migration lock's.
-const CLEANUP_LOCK_KEY = 7_340_112_002;
+export const CLEANUP_LOCK_KEY = 7_340_112_002;
 const DAY_MS = 24 * 3600 * 1000;
 
 export interface CleanupDeps {
