@@ -122,55 +122,51 @@ describe('cookie mode', () => {
     expect(sessions).toHaveLength(1);
     await socket.dispose();
   });
-});
 
-describe('cookie mode against cross-site requests', () => {
-  let server: TestServer;
-  beforeAll(async () => { server = await startTestServer({ CORS_ORIGINS: APP }); });
-  afterAll(async () => { await server.close(); });
-
-  it('lets no cross-site form, text/plain POST or GET use the cookie; the cookie still works afterwards', async () => {
-    const user = await signUpUser(server);
-    const { cookie } = await loginWithCookie(server, user.user.email);
-    const form = `query=${encodeURIComponent(REFRESH_FROM_COOKIE)}`;
-    const attempts = [
-      // A form on another site, posted by the victim's browser.
-      await send(server, { body: form, cookie, headers: { origin: EVIL, 'content-type': 'application/x-www-form-urlencoded' } }),
-      // The same without an Origin header, and as text/plain, the other body a form can send.
-      await send(server, { body: JSON.stringify({ query: REFRESH_FROM_COOKIE }), cookie, headers: { 'content-type': 'text/plain' } }),
-      // A link or an <img>: a GET, which can carry the cookie but no header of the page's choosing.
-      await send(server, { method: 'GET', search: `?query=${encodeURIComponent(REFRESH_FROM_COOKIE)}`, cookie }),
-      await send(server, { method: 'GET', search: `?query=${encodeURIComponent(REFRESH_FROM_COOKIE)}`, cookie, headers: { origin: EVIL } }),
-    ];
-    expect(attempts.map((attempt) => attempt.status)).toEqual([403, 415, 400, 403]);
-    for (const attempt of attempts) expect(attempt.setCookies).toEqual([]);
-    expect(await queryRows(server.database, sql`SELECT 1 FROM rotated_refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE s.user_id = ${user.user.id}`)).toEqual([]);
-    expect((await send(server, { query: REFRESH_FROM_COOKIE, cookie })).status).toBe(200);
-  });
-
-  it('gives a GET query that carries Authorization (urql\'s default) its answer, and one that carries only the cookie nobody', async () => {
-    const user = await signUpUser(server);
-    const { cookie } = await loginWithCookie(server, user.user.email);
-    const query = `?query=${encodeURIComponent('{ me { id } }')}`;
-    const withToken = await send(server, { method: 'GET', search: query, headers: { authorization: `Bearer ${user.accessToken}` } });
-    expect(withToken.body.data).toEqual({ me: { id: user.user.id } });
-    const withCookie = await send(server, { method: 'GET', search: query, cookie, headers: { 'apollo-require-preflight': 'true' } });
-    expect(withCookie.body.data).toEqual({ me: null });
-  });
-
-  it('lets an allowed origin sign in with credentials and X-Device-Id', async () => {
-    const preflight = await fetch(server.url, {
-      method: 'OPTIONS',
-      headers: { origin: APP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-device-id' },
+  describe('against cross-site requests', () => {
+    it('lets no cross-site form, text/plain POST or GET use the cookie; the cookie still works afterwards', async () => {
+      const user = await signUpUser(server);
+      const { cookie } = await loginWithCookie(server, user.user.email);
+      const form = `query=${encodeURIComponent(REFRESH_FROM_COOKIE)}`;
+      const attempts = [
+        // A form on another site, posted by the victim's browser.
+        await send(server, { body: form, cookie, headers: { origin: EVIL, 'content-type': 'application/x-www-form-urlencoded' } }),
+        // The same without an Origin header, and as text/plain, the other body a form can send.
+        await send(server, { body: JSON.stringify({ query: REFRESH_FROM_COOKIE }), cookie, headers: { 'content-type': 'text/plain' } }),
+        // A link or an <img>: a GET, which can carry the cookie but no header of the page's choosing.
+        await send(server, { method: 'GET', search: `?query=${encodeURIComponent(REFRESH_FROM_COOKIE)}`, cookie }),
+        await send(server, { method: 'GET', search: `?query=${encodeURIComponent(REFRESH_FROM_COOKIE)}`, cookie, headers: { origin: EVIL } }),
+      ];
+      expect(attempts.map((attempt) => attempt.status)).toEqual([403, 415, 400, 403]);
+      for (const attempt of attempts) expect(attempt.setCookies).toEqual([]);
+      expect(await queryRows(server.database, sql`SELECT 1 FROM rotated_refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE s.user_id = ${user.user.id}`)).toEqual([]);
+      expect((await send(server, { query: REFRESH_FROM_COOKIE, cookie })).status).toBe(200);
     });
-    expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/X-Device-Id/);
-    expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
 
-    const email = uniqueEmail();
-    await signUpUser(server, { email });
-    const { answer } = await loginWithCookie(server, email, { origin: APP, 'x-device-id': 'device-from-header' });
-    expect(answer.body.data!.login.session.deviceId).toBe('device-from-header');
+    it('gives a GET query that carries Authorization (urql\'s default) its answer, and one that carries only the cookie nobody', async () => {
+      const user = await signUpUser(server);
+      const { cookie } = await loginWithCookie(server, user.user.email);
+      const query = `?query=${encodeURIComponent('{ me { id } }')}`;
+      const withToken = await send(server, { method: 'GET', search: query, headers: { authorization: `Bearer ${user.accessToken}` } });
+      expect(withToken.body.data).toEqual({ me: { id: user.user.id } });
+      const withCookie = await send(server, { method: 'GET', search: query, cookie, headers: { 'apollo-require-preflight': 'true' } });
+      expect(withCookie.body.data).toEqual({ me: null });
+    });
+
+    it('lets an allowed origin sign in with credentials and X-Device-Id', async () => {
+      const preflight = await fetch(server.url, {
+        method: 'OPTIONS',
+        headers: { origin: APP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-device-id' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-headers')).toMatch(/X-Device-Id/);
+      expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
+
+      const email = uniqueEmail();
+      await signUpUser(server, { email });
+      const { answer } = await loginWithCookie(server, email, { origin: APP, 'x-device-id': 'device-from-header' });
+      expect(answer.body.data!.login.session.deviceId).toBe('device-from-header');
+    });
   });
 });
 
