@@ -113,6 +113,13 @@ describe('forced logout over WebSocket', () => {
     const loggedOut = connectSocket(server.url, laptop.accessToken);
     sockets.push(loggedOut);
     expect(await within(loggedOut.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('LOGOUT') });
+
+    // Long gone: the cleanup has deleted the ended session's row.
+    const removed = await loginUser(server, laptop.user.email);
+    await queryRows(server.database, sql`DELETE FROM sessions WHERE id = ${removed.session.id}`);
+    const afterCleanup = connectSocket(server.url, removed.accessToken);
+    sockets.push(afterCleanup);
+    expect(await within(afterCleanup.closed, 2_000, 'close')).toEqual({ code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason('REVOKED') });
   });
 
   it('refuses a subscription over HTTP with 400 BAD_REQUEST, pointing at WebSocket', async () => {

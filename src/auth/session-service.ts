@@ -80,8 +80,9 @@ export function createSessionService(deps: SessionServiceDeps) {
   /** The session row's side of a check; the token's hash is compared when one is given. */
   async function checkSession(sessionId: string, userId: string, tokenExpiresAt: Date, tokenHash?: string): Promise<AuthCheck> {
     const [row] = await loadSessionForAuth.execute({ sessionId });
-    if (!row || row.user.id !== userId) return { ok: false, reason: 'invalid' };
     const now = clock.now();
+    // A signed token whose session row is gone: the session ended and the cleanup removed it (as findEnded reads it).
+    if (!row || row.user.id !== userId) return { ok: false, reason: 'invalid', ended: { reason: 'REVOKED', at: now } };
     if (row.revokedAt) return { ok: false, reason: 'revoked', ended: { reason: row.revokedReason ?? 'REVOKED', at: row.revokedAt } };
     if (hasRunOutAt(row, now, deps.idleTimeoutSeconds)) return { ok: false, reason: 'expired', ended: { reason: 'EXPIRED', at: endedAt(row, deps.idleTimeoutSeconds) } };
     if (tokenHash !== undefined && !isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };

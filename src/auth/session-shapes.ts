@@ -58,7 +58,7 @@ export interface SessionEnd {
 }
 
 /**
- * The check's answer. A failure because the session is over (revoked, or past its lifetime or idle
- * timeout) says how it ended; `expired` without `ended` is an access token past its own `exp`.
+ * The check's answer. A failure because the session is over (revoked, past its lifetime or idle
+ * timeout, or its row gone) says how it ended; `expired` without `ended` is an access token past its own `exp`.
  */
 export type AuthCheck = { ok: true; auth: Authenticated } | { ok: false; reason: AuthFailure; ended?: SessionEnd };

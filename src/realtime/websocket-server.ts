@@ -89,8 +89,12 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
         const auth = await contexts.recheck(previous);
         if (auth.status !== 'authenticated') {
           // Ended, and the bus has not said so yet: the socket's `sessionRevoked` subscribers are told first, as they would be by it.
-          const ended = auth.status === 'rejected' ? auth.ended : undefined;
-          await connections.revoke({ sessionId: connection.sessionId, userId: connection.userId, reason: ended?.reason ?? 'REVOKED', revokedAt: ended?.at ?? new Date() });
+          // Without a token to check, a failure is always the session's end (SessionService.recheck).
+          if (auth.status === 'rejected' && auth.ended) {
+            await connections.revoke({ sessionId: connection.sessionId, userId: connection.userId, reason: auth.ended.reason, revokedAt: auth.ended.at });
+          } else {
+            ctx.extra.socket.close(UNAUTHORIZED_CLOSE_CODE, UNAUTHORIZED_CLOSE_REASON);
+          }
           return [new UnauthenticatedError()];
         }
         ctx.extra.auth = auth;
