@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { RequestHandler } from 'express';
 import { sql } from 'drizzle-orm';
 import type { Db } from './db/client.js';
 import { migrationsFolder } from './db/client.js';
+import { sendJson, type Handler } from './http/respond.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -15,24 +15,22 @@ export interface ReadinessDeps {
 }
 
 /** `GET /healthz`: the process runs. */
-export const healthz: RequestHandler = (_req, res) => {
-  res.json({ status: 'ok' });
-};
+export const healthz: Handler = (_request, response) => sendJson(response, 200, { status: 'ok' });
 
 /**
  * `GET /readyz`: 200 only when the database answers with every committed migration applied and
  * the revocation listener is connected; otherwise 503 with the reasons. Shutdown turns it 503 first.
  */
-export function readyz(deps: ReadinessDeps): RequestHandler {
+export function readyz(deps: ReadinessDeps): Handler {
   const expectedMigrations = (JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] }).entries.length;
-  return async (_req, res) => {
+  return async (_request, response) => {
     const reasons: string[] = [];
     if (deps.isStopping()) reasons.push('shutting down');
     const applied = await appliedMigrations(deps.db);
     if (applied === null) reasons.push('database not reachable');
     else if (applied < expectedMigrations) reasons.push(`migrations pending: ${applied} of ${expectedMigrations} applied`);
     if (!deps.isReceivingRevocations()) reasons.push('revocation listener not connected');
-    res.status(reasons.length === 0 ? 200 : 503).json(reasons.length === 0 ? { status: 'ready' } : { status: 'not ready', reasons });
+    sendJson(response, reasons.length === 0 ? 200 : 503, reasons.length === 0 ? { status: 'ready' } : { status: 'not ready', reasons });
   };
 }
 

@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
-import type { RequestHandler } from 'express';
 import { getOperationAST } from 'graphql';
 import type { Registry } from 'prom-client';
 import { readBearerToken } from './bearer.js';
 import type { Context } from './context.js';
+import { send, sendText, type Handler } from './http/respond.js';
 import type { Metrics, OperationLabels } from './metrics.js';
 
 /** A GraphQL name short enough to be a label value; anything else a client sends is `other`. */
@@ -17,17 +17,14 @@ export interface MetricsEndpointOptions {
 }
 
 /** `GET /metrics`: the registry in Prometheus text format; 401 without the right token when one is set. */
-export function serveMetrics({ registry, token }: MetricsEndpointOptions): RequestHandler {
+export function serveMetrics({ registry, token }: MetricsEndpointOptions): Handler {
   const expected = token === undefined ? undefined : sha256(token);
-  return async (req, res) => {
-    if (expected && !isBearer(req.headers.authorization, expected)) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      res.status(401).type('text/plain').send('Metrics need Authorization: Bearer <METRICS_TOKEN>.\n');
-      return;
+  return async (request, response) => {
+    if (expected && !isBearer(request.headers.authorization, expected)) {
+      response.setHeader('WWW-Authenticate', 'Bearer');
+      return sendText(response, 401, 'Metrics need Authorization: Bearer <METRICS_TOKEN>.\n');
     }
-    const text = await registry.metrics();
-    res.setHeader('Content-Type', registry.contentType);
-    res.send(text);
+    send(response, 200, registry.contentType, await registry.metrics());
   };
 }
 
@@ -91,10 +88,10 @@ export function measureOperations(
 
   return {
     plugin,
-    timed<Args>(buildContext: (args: Args) => Promise<Context>): (args: Args) => Promise<Context> {
-      return async (args) => {
+    timed<Args extends unknown[]>(buildContext: (...args: Args) => Promise<Context>): (...args: Args) => Promise<Context> {
+      return async (...args) => {
         const start = performance.now();
-        const context = await buildContext(args);
+        const context = await buildContext(...args);
         startedAt.set(context, start);
         return context;
       };

@@ -1,7 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
-import type { RequestHandler } from 'express';
 import { ErrorCode } from './errors.js';
+import { sendTransportError } from './http/respond.js';
 
 /**
  * Whether a browser page on `origin` may use the API. Requests without an `Origin` (native apps,
@@ -22,13 +22,10 @@ export function isAllowedOrigin(request: Pick<IncomingMessage, 'headers'>, allow
 /**
  * CORS for the allowlist, and a 403 for any other origin: a browser would refuse to read the answer
  * anyway, and refusing before the operation runs means a simple cross-site request changes nothing.
+ * The returned check answers refusals and preflights itself and says whether the request goes on.
  */
-export function allowOrigins(allowed: readonly string[]): RequestHandler[] {
-  const refuseOthers: RequestHandler = (req, res, next) => {
-    if (isAllowedOrigin(req, allowed)) return next();
-    res.status(403).json({ errors: [{ message: 'This origin is not allowed (CORS_ORIGINS).', extensions: { code: ErrorCode.OriginNotAllowed } }] });
-  };
-  const headers = cors({
+export function allowOrigins(allowed: readonly string[]): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const corsHeaders = cors({
     origin: [...allowed],
     methods: ['GET', 'POST'],
     // Every header a client of ours sends; X-Device-Id is a source of the session's deviceId.
@@ -38,5 +35,15 @@ export function allowOrigins(allowed: readonly string[]): RequestHandler[] {
     credentials: true,
     maxAge: 600,
   });
-  return [refuseOthers, headers];
+  return (request, response) => {
+    if (!isAllowedOrigin(request, allowed)) {
+      sendTransportError(response, 403, 'This origin is not allowed (CORS_ORIGINS).', ErrorCode.OriginNotAllowed);
+      return false;
+    }
+    // With options fixed up front, cors calls back at once: `next` for a request that goes on,
+    // nothing for a preflight, which it has answered.
+    let goesOn = false;
+    corsHeaders(request, response, () => { goesOn = true; });
+    return goesOn;
+  };
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A client's own id is kept only when it cannot smuggle anything into a log line. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -10,13 +9,12 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const requestIds = new WeakMap<IncomingMessage, string>();
 
 /** Gives every HTTP request an id, the client's `X-Request-Id` when sane, else a new UUID, and echoes it. */
-export const assignRequestId: RequestHandler = (req, res, next) => {
-  const given = req.headers['x-request-id'];
+export function assignRequestId(request: IncomingMessage, response: ServerResponse): void {
+  const given = request.headers['x-request-id'];
   const requestId = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
-  requestIds.set(req, requestId);
-  res.setHeader('X-Request-Id', requestId);
-  next();
-};
+  requestIds.set(request, requestId);
+  response.setHeader('X-Request-Id', requestId);
+}
 
 /** The id `assignRequestId` gave this request; none for a WebSocket upgrade. */
 export function requestIdOf(request: IncomingMessage): string | undefined {

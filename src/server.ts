@@ -1,20 +1,19 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createContextBuilder, type Context } from './context.js';
 import type { Database } from './db/client.js';
 import type { Geolocator } from './devices/geolocation.js';
-import { ACCEPTED_CLIENT_HINTS } from './devices/client-hints.js';
 import { createClientIpResolver } from './devices/client-ip.js';
-import { BadRequestError, ErrorCode } from './errors.js';
-import { serveExplorer } from './explorer/serve.js';
+import { BadRequestError } from './errors.js';
+import { serveExplorer, type ExplorerRoute } from './explorer/serve.js';
+import { graphqlEndpoint } from './http/graphql-endpoint.js';
+import { pathOf, sendText, sendTransportError, type Handler } from './http/respond.js';
 import type { Logger } from './logger.js';
 import { createLiveConnections } from './realtime/live-connections.js';
 import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
@@ -42,11 +41,6 @@ export interface ServerDeps {
   /** @default the system clock */
   clock?: Clock;
   geolocator: Geolocator;
-  /**
-   * Request ids, metrics and the GraphQL limits. Off only to weigh what they cost
-   * (`tests/bench/surface-overhead.ts`); no setting turns them off. @default true
-   */
-  operationalLayers?: boolean;
 }
 
 export interface RunningServer {
@@ -62,8 +56,8 @@ export interface RunningServer {
 
 /** Wires HTTP, WebSocket, Apollo and the services together and starts listening. */
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
-  const { config, database, logger, authSecret, clock = systemClock, geolocator, operationalLayers = true } = deps;
-  const metrics = createMetrics({ processMetrics: config.metrics && operationalLayers });
+  const { config, database, logger, authSecret, clock = systemClock, geolocator } = deps;
+  const metrics = createMetrics({ processMetrics: config.metrics });
   const bus = createNotifyRevocationBus(database, logger);
   const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator, metrics });
   const { sessions } = services;
@@ -78,35 +72,28 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   await deliverRevocations({ bus, connections, sessions, logger });
   const jobs = startJobs({ config, database, revoker, clock, logger, metrics });
 
-  const app = express();
-  app.disable('x-powered-by');
-  if (operationalLayers) app.use(assignRequestId);
   let isStopping = false;
-  app.get('/healthz', healthz);
-  app.get('/readyz', readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }));
-  if (config.metrics && operationalLayers) app.get('/metrics', serveMetrics({ registry: metrics.registry, token: config.metricsToken }));
+  const routes: Routes = {
+    '/healthz': healthz,
+    '/readyz': readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }),
+  };
+  if (config.metrics) routes['/metrics'] = serveMetrics({ registry: metrics.registry, token: config.metricsToken });
   if (config.metrics && !config.metricsToken && config.nodeEnv === 'production') {
     logger.warn('METRICS is on without METRICS_TOKEN: anyone who can reach this port can read GET /metrics; set METRICS_TOKEN, or METRICS=off');
   }
-  app.use('/graphql', ...allowOrigins(config.corsOrigins));
-  app.use(serveExplorer({ config, logger }));
-  const httpServer = createHttpServer(app);
+  const httpServer = createHttpServer();
   const schema = await buildAppSchema({ authFailures: metrics.authFailures });
-  const checks = operationalLayers ? operationChecks(config) : { ...operationChecks(config), parseOptions: {}, validationRules: [] };
+  const checks = operationChecks(config);
   const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, contexts, connections, logger });
   const operations = measureOperations(metrics);
-  const apollo = createApollo({ schema, checks, httpServer, config, logger, plugins: operationalLayers ? [operations.plugin] : [] });
+  const apollo = createApollo({ schema, checks, httpServer, config, logger, plugins: [operations.plugin] });
   await apollo.start();
-
-  const httpContext = logContextFailures(logger, ({ req, res }: { req: express.Request; res: express.Response }) => contexts.http(req, res));
-  app.use(
-    '/graphql',
-    askForClientHints,
-    requireJsonBody,
-    express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, { context: operationalLayers ? operations.timed(httpContext) : httpContext }),
-  );
-  app.use(handleTransportError(logger));
+  const graphql = graphqlEndpoint({
+    apollo,
+    context: operations.timed(logContextFailures(logger, (request, response) => contexts.http(request, response))),
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  httpServer.on('request', handleRequests({ routes, graphql, explorer: serveExplorer({ config, logger }), corsOrigins: config.corsOrigins, logger }));
 
   await listen(httpServer, config.port, config.host);
   httpServer.on('error', (error) => logger.error({ err: error }, 'unexpected HTTP server error'));
@@ -123,6 +110,45 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await Promise.all(jobs.map((job) => job.stop()));
       await bus.close();
     },
+  };
+}
+
+/** The plain GET endpoints beside GraphQL, by exact path. */
+type Routes = Record<string, Handler>;
+
+interface RequestRouting {
+  routes: Routes;
+  graphql: Handler;
+  explorer: ExplorerRoute | undefined;
+  corsOrigins: readonly string[];
+  logger: Logger;
+}
+
+/**
+ * Every HTTP request: an id, then `/graphql` (and below it, as a proxy may add a slash) through
+ * the origin check, the explorer and Apollo; the plain endpoints; else 404. A failure nobody
+ * answered becomes a logged 500.
+ */
+function handleRequests({ routes, graphql, explorer, corsOrigins, logger }: RequestRouting) {
+  const checkOrigin = allowOrigins(corsOrigins);
+  const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = pathOf(request);
+    if (path === '/graphql' || path.startsWith('/graphql/')) {
+      if (!checkOrigin(request, response)) return;
+      if (explorer && (await explorer(request, response, path))) return;
+      return graphql(request, response);
+    }
+    const handler = routes[path];
+    if (handler && (request.method === 'GET' || request.method === 'HEAD')) return handler(request, response);
+    sendText(response, 404, 'Not found.\n');
+  };
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    assignRequestId(request, response);
+    route(request, response).catch((error: unknown) => {
+      logger.error({ err: error, requestId: requestIdOf(request) }, 'unexpected transport error');
+      if (!response.headersSent) sendTransportError(response, 500, 'Internal server error.');
+      else response.destroy();
+    });
   };
 }
 
@@ -168,12 +194,12 @@ function createApollo({ schema, checks, httpServer, config, logger, plugins }: A
  * Apollo answers a context function's failure (the session lookup failing) with a 500 and logs
  * nothing, and no plugin hook of that moment knows the request: log it here, with its id.
  */
-function logContextFailures(logger: Logger, build: (args: { req: express.Request; res: express.Response }) => Promise<Context>) {
-  return async (args: { req: express.Request; res: express.Response }): Promise<Context> => {
+function logContextFailures(logger: Logger, build: (request: IncomingMessage, response: ServerResponse) => Promise<Context>) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<Context> => {
     try {
-      return await build(args);
+      return await build(request, response);
     } catch (error) {
-      logger.error({ err: error, requestId: requestIdOf(args.req) }, 'unexpected error');
+      logger.error({ err: error, requestId: requestIdOf(request) }, 'unexpected error');
       throw error;
     }
   };
@@ -188,31 +214,3 @@ const refuseSubscriptionsOverHttp: ApolloServerPlugin<Context> = {
     },
   }),
 };
-
-/** Browsers send the precise Client Hints (Windows 11, the full browser version) only when asked. */
-const askForClientHints: RequestHandler = (_req, res, next) => {
-  res.setHeader('Accept-CH', ACCEPTED_CLIENT_HINTS);
-  next();
-};
-
-/** POST bodies must be JSON: anything else is refused here with a clear 415, not left to CSRF checks. */
-const requireJsonBody: RequestHandler = (req, res, next) => {
-  if (req.method !== 'POST' || req.is('application/json')) return next();
-  sendTransportError(res, 415, 'POST requests to /graphql must have Content-Type: application/json.');
-};
-
-/** Malformed JSON and oversized bodies get a GraphQL-shaped 4xx instead of Express's HTML page. */
-function handleTransportError(logger: Logger): ErrorRequestHandler {
-  return (error: { status?: number; type?: string }, req, res, _next) => {
-    if (error.type === 'entity.too.large') return sendTransportError(res, 413, 'Request body is too large.');
-    if (error.type === 'entity.parse.failed') return sendTransportError(res, 400, 'Request body is not valid JSON.');
-    if (error.status && error.status >= 400 && error.status < 500) return sendTransportError(res, error.status, 'Bad request.');
-    logger.error({ err: error, requestId: requestIdOf(req) }, 'unexpected transport error');
-    sendTransportError(res, 500, 'Internal server error.');
-  };
-}
-
-function sendTransportError(res: express.Response, status: number, message: string): void {
-  const code = status >= 500 ? ErrorCode.InternalServerError : ErrorCode.BadRequest;
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
-}

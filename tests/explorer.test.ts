@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveExplorer } from '../src/explorer/serve.js';
 import { createLogger } from '../src/logger.js';
@@ -64,7 +63,8 @@ describe('without a built bundle', () => {
   beforeAll(async () => {
     emptyDir = await mkdtemp(join(tmpdir(), 'explorer-unbuilt-'));
     const logger = createLogger({ logLevel: 'warn' }, { write: (line: string) => { logs += line; } });
-    http = createServer(express().use(serveExplorer({ config: { graphiql: true }, logger, bundleDir: emptyDir })));
+    const explorer = serveExplorer({ config: { graphiql: true }, logger, bundleDir: emptyDir })!;
+    http = createServer((request, response) => void explorer(request, response, '/graphql'));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   });
   afterAll(async () => {

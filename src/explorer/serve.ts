@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { Router, type RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import accepts from 'accepts';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { send, sendText } from '../http/respond.js';
 
 /** Where `npm run build` writes the explorer (see build.ts): the same folder whether this runs from src/ or dist/. */
 export const explorerBundleDir = fileURLToPath(new URL('../../dist/explorer-ui', import.meta.url));
@@ -34,45 +36,66 @@ export interface ExplorerDeps {
   bundleDir?: string;
 }
 
+/** Answers the request and says true, or says false and leaves it to Apollo. */
+export type ExplorerRoute = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
+
 /**
  * The GraphiQL explorer: `GET /graphql` from a browser (one that prefers `text/html`) gets the page,
- * and `/graphql/explorer/*` its content-hashed assets. Every other request to /graphql passes on to
- * Apollo, as does everything when `GRAPHIQL` is off. Mount it before Apollo.
+ * and `/graphql/explorer/*` its content-hashed assets. Every other request to /graphql is Apollo's,
+ * as is everything when `GRAPHIQL` is off (no route at all).
  */
-export function serveExplorer({ config, logger, bundleDir = explorerBundleDir }: ExplorerDeps): Router {
-  // Strict, so `/graphql/` is left to Apollo: the page's relative asset URLs only resolve from `/graphql`.
-  const router = Router({ strict: true });
-  if (!config.graphiql) return router;
-  const assets = express.static(join(bundleDir, 'assets'), { index: false, immutable: true, maxAge: '1y' });
-  router.use(EXPLORER_ASSETS_URL_PATH, assets, (_req, res) => {
-    res.status(404).type('text/plain').send('Not found.\n');
-  });
-  router.get('/graphql', sendPage(join(bundleDir, 'index.html'), logger));
-  return router;
+export function serveExplorer({ config, logger, bundleDir = explorerBundleDir }: ExplorerDeps): ExplorerRoute | undefined {
+  if (!config.graphiql) return undefined;
+  const sendPage = pageSender(join(bundleDir, 'index.html'), logger);
+  const assetsDir = join(bundleDir, 'assets');
+  return async (request, response, path) => {
+    const isRead = request.method === 'GET' || request.method === 'HEAD';
+    if (path.startsWith(`${EXPLORER_ASSETS_URL_PATH}/`)) {
+      await sendAsset(response, assetsDir, isRead ? path.slice(EXPLORER_ASSETS_URL_PATH.length + 1) : '');
+      return true;
+    }
+    // A GraphQL client's GET (`?query=…`) asks for JSON, or for anything: it goes on to Apollo.
+    if (path !== '/graphql' || !isRead || accepts(request).type(['application/json', 'text/html']) !== 'text/html') return false;
+    await sendPage(response);
+    return true;
+  };
 }
 
-function sendPage(indexHtml: string, logger: Logger): RequestHandler {
+/** The bundle's file names are content hashes: a plain name, cached for good. */
+const ASSET_NAME = /^[A-Za-z0-9_-]+\.(js|css)$/;
+const ASSET_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+
+async function sendAsset(response: ServerResponse, assetsDir: string, name: string): Promise<void> {
+  const type = ASSET_NAME.exec(name)?.[1];
+  const content = type === undefined ? null : await readIfExists(join(assetsDir, name));
+  if (content === null) return sendText(response, 404, 'Not found.\n');
+  response.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+  response.setHeader('X-Content-Type-Options', 'nosniff');
+  send(response, 200, ASSET_TYPES[type!]!, content);
+}
+
+function pageSender(indexHtml: string, logger: Logger): (response: ServerResponse) => Promise<void> {
   let hasWarned = false;
-  return async (req, res, next) => {
-    // A GraphQL client's GET (`?query=…`) asks for JSON, or for anything: it goes on to Apollo.
-    if (req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
-    res.vary('Accept');
-    const html = await readFile(indexHtml, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return null;
-      throw error;
-    });
+  return async (response) => {
+    response.setHeader('Vary', 'Accept');
+    const html = await readIfExists(indexHtml);
     if (html === null) {
       if (!hasWarned) logger.warn({ path: indexHtml }, 'the GraphiQL explorer is not built: run npm run build');
       hasWarned = true;
-      res.status(503).type('text/plain').send('The GraphiQL explorer is not built: run `npm run build`.\n');
-      return;
+      return sendText(response, 503, 'The GraphiQL explorer is not built: run `npm run build`.\n');
     }
-    res.set({
-      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-      'Cache-Control': 'no-cache',
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-    });
-    res.type('html').send(html);
+    response.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    response.setHeader('Cache-Control', 'no-cache');
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.setHeader('Referrer-Policy', 'no-referrer');
+    send(response, 200, 'text/html; charset=utf-8', html);
   };
+}
+
+/** Read on each request, so that a build while the server runs is served at once. */
+async function readIfExists(file: string): Promise<string | null> {
+  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
 }

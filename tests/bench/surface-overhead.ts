@@ -1,6 +1,7 @@
 /**
  * What request ids, metrics and the GraphQL limits cost: the authenticated `{ me { id } }` on the
- * server as it ships (full) against the same code started without them (bare), both running at
+ * server as it ships (full) against the same services, schema and HTTP endpoint assembled without
+ * them inside this benchmark (bare, `lib/surface-server.ts`), both running at
  * once on one database and loaded in turn. Besides throughput, each round reads the server's own
  * CPU time per request, which the other tenants of a shared machine disturb far less: at full
  * load the server is CPU-bound, so bare/full CPU per request is the throughput full keeps.
@@ -96,7 +97,7 @@ async function defineLoad(url: string): Promise<Load> {
 function printReport(results: DriverResult[]): void {
   console.log(machineLine());
   console.log(`load: { me { id } } with a bearer token, ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of full and bare, ${ROUND_SECONDS} s each; each variant started first for half the rounds, and which is loaded first alternating`);
-  console.log('full = request ids, metrics and GraphQL limits on (as shipped); bare = the same code without them; medians across rounds, ratios medians of pairs');
+  console.log('full = request ids, metrics and GraphQL limits on (as shipped); bare = the same services, schema and endpoint without them; medians across rounds, ratios medians of pairs');
   console.log('CPU = the server process its own CPU time (all threads) per response; bare/full CPU is the throughput full keeps when CPU-bound\n');
   const header = ['driver', 'full req/s', 'bare req/s', 'full/bare req/s', 'full CPU µs/req', 'bare CPU µs/req', 'bare/full CPU', 'full p50/p99 ms', 'bare p50/p99 ms', `CPU ratio >= ${RATIO_BAR}`];
   const rows = results.map(summarise);
