@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
@@ -32,8 +34,9 @@ export interface TestServer {
 export const testDriver = process.env.TEST_DRIVER === 'postgres' ? 'postgres' : 'pglite';
 
 /**
- * Starts the real server on a free port over a database of its own: an in-memory PGlite,
- * or on Postgres a database created for this server and dropped by `close()`.
+ * Starts the real server on a free port over a database of its own: an in-memory PGlite cloned
+ * from the migrated one the global setup made, or on Postgres a database created for this server
+ * and dropped by `close()`.
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({
@@ -48,7 +51,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   const clock = new TestClock();
   const scratch = testDriver === 'postgres' ? await createScratchDatabase() : undefined;
-  const database = await openDatabase({ url: scratch?.url, poolSize: 4 });
+  const database = await openDatabase({ url: scratch?.url, poolSize: 4, loadDataDir: scratch ? undefined : await pgliteTemplate() });
   let logs = '';
   const logger = createLogger(config, { write: (line: string) => { logs += line; } });
   const server = await startServer({ config, database, logger, authSecret: config.authSecret!, clock, geolocator: await geolocatorFor(config) });
@@ -64,6 +67,14 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await scratch?.drop();
     },
   };
+}
+
+let template: Promise<Blob> | undefined;
+
+/** The migrated PGlite data directory, read once per test file. */
+function pgliteTemplate(): Promise<Blob> {
+  template ??= readFile(inject('pgliteTemplate')).then((bytes) => new Blob([bytes]));
+  return template;
 }
 
 const geolocators = new Map<string, Promise<Geolocator>>();
