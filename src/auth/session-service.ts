@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { RevocationBus, RevocationEvent } from '../realtime/revocation-bus.js';
 import type { Actor, Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
-import { endedAt, hasRunOutAt, isLive } from './session-lifetime.js';
+import { endOf, isLive, sessionEndColumns, sessionExpiresAt } from './session-lifetime.js';
 import { publicSessionColumns, publicUserColumns, type AuthCheck, type Authenticated, type IssuedSession, type PublicSession, type PublicUser } from './session-shapes.js';
 import { createTokenRefresh } from './token-refresh.js';
 import { generateRefreshToken, hashToken, isSameHash, type AccessTokens } from './tokens.js';
@@ -54,10 +54,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   const loadSessionForAuth = (deps.sessionCheckDb ?? db)
     .select({
       accessTokenHash: sessions.accessTokenHash,
-      revokedAt: sessions.revokedAt,
-      revokedReason: sessions.revokedReason,
-      expiresAt: sessions.expiresAt,
-      lastActiveAt: sessions.lastActiveAt,
+      ...sessionEndColumns,
       freshAuthAt: sessions.freshAuthAt,
       user: publicUserColumns,
     })
@@ -79,12 +76,12 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   /** The session row's side of a check; the token's hash is compared when one is given. */
   async function checkSession(sessionId: string, userId: string, tokenExpiresAt: Date, tokenHash?: string): Promise<AuthCheck> {
-    const [row] = await loadSessionForAuth.execute({ sessionId });
+    const [found] = await loadSessionForAuth.execute({ sessionId });
+    // A signed token of another user's session is one whose own session row is gone.
+    const row = found?.user.id === userId ? found : undefined;
     const now = clock.now();
-    // A signed token whose session row is gone: the session ended and the cleanup removed it (as findEnded reads it).
-    if (!row || row.user.id !== userId) return { ok: false, reason: 'invalid', ended: { reason: 'REVOKED', at: now } };
-    if (row.revokedAt) return { ok: false, reason: 'revoked', ended: { reason: row.revokedReason ?? 'REVOKED', at: row.revokedAt } };
-    if (hasRunOutAt(row, now, deps.idleTimeoutSeconds)) return { ok: false, reason: 'expired', ended: { reason: 'EXPIRED', at: endedAt(row, deps.idleTimeoutSeconds) } };
+    const ended = endOf(row, now, deps.idleTimeoutSeconds);
+    if (!row || ended) return { ok: false, reason: !row ? 'invalid' : row.revokedAt ? 'revoked' : 'expired', ended };
     if (tokenHash !== undefined && !isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };
     touchLastActive(sessionId, row.lastActiveAt, now);
     return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt, tokenExpiresAt } };
@@ -107,7 +104,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     async createSession({ user, device, origin, event }: NewSession, tx?: Db): Promise<IssuedSession> {
       const now = clock.now();
       const id = randomUUID();
-      const expiresAt = new Date(now.getTime() + deps.sessionMaxAgeSeconds * 1000);
+      const expiresAt = sessionExpiresAt(now, deps.sessionMaxAgeSeconds);
       const access = await accessTokens.sign(user.id, id, expiresAt);
       const refreshToken = generateRefreshToken();
       const location = deps.geolocator.locate(origin.ipAddress);
@@ -205,15 +202,13 @@ export function createSessionService(deps: SessionServiceDeps) {
       for (let start = 0; start < sessionIds.length; start += 1_000) {
         const ids = sessionIds.slice(start, start + 1_000);
         const rows = await db
-          .select({ id: sessions.id, revokedAt: sessions.revokedAt, revokedReason: sessions.revokedReason, expiresAt: sessions.expiresAt, lastActiveAt: sessions.lastActiveAt })
+          .select({ id: sessions.id, ...sessionEndColumns })
           .from(sessions)
           .where(inArray(sessions.id, ids));
         const found = new Map(rows.map((row) => [row.id, row]));
         for (const id of ids) {
-          const row = found.get(id);
-          if (!row) ended.push({ sessionId: id, reason: 'REVOKED', revokedAt: now });
-          else if (row.revokedAt) ended.push({ sessionId: id, reason: row.revokedReason ?? 'REVOKED', revokedAt: row.revokedAt });
-          else if (hasRunOutAt(row, now, deps.idleTimeoutSeconds)) ended.push({ sessionId: id, reason: 'EXPIRED', revokedAt: endedAt(row, deps.idleTimeoutSeconds) });
+          const end = endOf(found.get(id), now, deps.idleTimeoutSeconds);
+          if (end) ended.push({ sessionId: id, reason: end.reason, revokedAt: end.at });
         }
       }
       return ended;
