@@ -82,7 +82,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     logger.warn('METRICS is on without METRICS_TOKEN: anyone who can reach this port can read GET /metrics; set METRICS_TOKEN, or METRICS=off');
   }
   const httpServer = createHttpServer();
-  const schema = await buildAppSchema({ authFailures: metrics.authFailures });
+  const schema = await buildAppSchema();
   const checks = operationChecks(config);
   const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, contexts, connections, logger });
   const operations = measureOperations(metrics);
