@@ -166,7 +166,9 @@ function createApollo({ schema, checks, httpServer, config, logger, plugins }: A
     schema,
     parseOptions: checks.parseOptions,
     validationRules: checks.validationRules,
-    introspection: checks.introspection,
+    // Introspection is refused by a rule of ours among `validationRules`, whose message names the
+    // INTROSPECTION setting; Apollo's own rule, added for `false`, would name its constructor option.
+    introspection: true,
     hideSchemaDetailsFromClientErrors: !checks.introspection,
     // Stated although they are Apollo's defaults: a batch would multiply every limit.
     allowBatchedHttpRequests: false,

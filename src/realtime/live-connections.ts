@@ -2,18 +2,18 @@ import QuickLRU from 'quick-lru';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { PublicSession } from '../auth/session-shapes.js';
+import type { RevocationReason } from '../db/schema.js';
 import { sessionEndedCloseReason, TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_REASON, UNAUTHORIZED_CLOSE_CODE } from './close-codes.js';
 import { EventQueue } from './event-queue.js';
 import type { RevocationEvent } from './revocation-bus.js';
 import { RevocationStream } from './revocation-stream.js';
 import { watchExpiry } from './token-expiry.js';
 
+/** What happened to one of a user's sessions: a sign-in, from a new device or not, or an end and its reason. */
+export type SessionChangeKind = { type: 'CREATED'; isNewDevice: boolean } | { type: 'REVOKED'; reason: RevocationReason };
+
 /** One change to a user's sessions, as `mySessionsChanged` tells it. */
-export interface SessionChange {
-  type: 'CREATED' | 'REVOKED';
-  session: PublicSession;
-  isNewDevice: boolean;
-}
+export type SessionChange = SessionChangeKind & { session: PublicSession };
 
 /** The socket side of a connection: only what revocation needs. */
 export interface ClosableSocket {

@@ -1,6 +1,6 @@
 import type { SessionService } from '../auth/session-service.js';
 import type { Logger } from '../logger.js';
-import type { LiveConnections, SessionChange } from './live-connections.js';
+import type { LiveConnections, SessionChangeKind } from './live-connections.js';
 import type { RevocationBus } from './revocation-bus.js';
 
 const RESYNC_RETRY_MS = 1_000;
@@ -20,14 +20,14 @@ export interface RevocationDeliveryDeps {
  */
 export async function deliverRevocations({ bus, connections, sessions, logger }: RevocationDeliveryDeps): Promise<void> {
   let retryTimer: NodeJS.Timeout | undefined;
-  // Changes heard in one turn of the event loop, by user and type: one query per user for a
-  // revocation of many sessions.
-  const pending = new Map<string, { userId: string; type: SessionChange['type']; isNewDevice: boolean; sessionIds: string[] }>();
+  // Changes heard in one turn of the event loop, by user and what happened: one query per user
+  // for a revocation of many sessions.
+  const pending = new Map<string, { userId: string; change: SessionChangeKind; sessionIds: string[] }>();
 
-  function queueChange(userId: string, type: SessionChange['type'], sessionId: string, isNewDevice: boolean): void {
-    const key = `${userId}|${type}|${isNewDevice}`;
+  function queueChange(userId: string, sessionId: string, change: SessionChangeKind): void {
+    const key = `${userId}|${change.type}|${'reason' in change ? change.reason : change.isNewDevice}`;
     if (pending.size === 0) setImmediate(() => void flushChanges());
-    const batch = pending.get(key) ?? { userId, type, isNewDevice, sessionIds: [] };
+    const batch = pending.get(key) ?? { userId, change, sessionIds: [] };
     batch.sessionIds.push(sessionId);
     pending.set(key, batch);
   }
@@ -35,13 +35,13 @@ export async function deliverRevocations({ bus, connections, sessions, logger }:
   async function flushChanges(): Promise<void> {
     const batches = [...pending.values()];
     pending.clear();
-    await Promise.all(batches.map(async ({ userId, type, isNewDevice, sessionIds }) => {
+    await Promise.all(batches.map(async ({ userId, change, sessionIds }) => {
       // Checked once per batch, not per session: a fan-out revokes a thousand at a time.
       if (connections.listeningToChanges(userId).length === 0) return;
       try {
         const changed = await sessions.sessionsOf(userId, sessionIds);
         for (const connection of connections.listeningToChanges(userId)) {
-          for (const session of changed) connection.pushChange({ type, session, isNewDevice });
+          for (const session of changed) connection.pushChange({ ...change, session });
         }
       } catch (error) {
         logger.error({ err: error, userId }, 'could not deliver a change of sessions');
@@ -65,9 +65,9 @@ export async function deliverRevocations({ bus, connections, sessions, logger }:
   await bus.subscribe({
     revoked: (event) => {
       void connections.revoke(event);
-      if (event.userId) queueChange(event.userId, 'REVOKED', event.sessionId, false);
+      if (event.userId) queueChange(event.userId, event.sessionId, { type: 'REVOKED', reason: event.reason });
     },
-    created: (event) => queueChange(event.userId, 'CREATED', event.sessionId, event.isNewDevice),
+    created: (event) => queueChange(event.userId, event.sessionId, { type: 'CREATED', isNewDevice: event.isNewDevice }),
     resync: () => void resync(),
   });
 }

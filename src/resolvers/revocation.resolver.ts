@@ -26,7 +26,9 @@ export class RevocationResolver {
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openChangeStream(),
   })
   mySessionsChanged(@Root() change: SessionChange, @Ctx() context: Context): SessionsChangedEvent {
-    return { type: change.type, session: toSession(change.session, callerOf(context).sessionId), isNewDevice: change.isNewDevice };
+    const session = toSession(change.session, callerOf(context).sessionId);
+    if (change.type === 'CREATED') return { type: change.type, session, isNewDevice: change.isNewDevice, isNewDeviceSignIn: change.isNewDevice, reason: null };
+    return { type: change.type, session, isNewDevice: false, isNewDeviceSignIn: null, reason: change.reason };
   }
 }
 
