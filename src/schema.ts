@@ -6,7 +6,7 @@ import { buildSchema, type AuthChecker, type PubSub, type ValidatorFn } from 'ty
 import type { Context } from './context.js';
 import { BadUserInputError, SessionRequiredError } from './errors.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
-import { RevocationResolver } from './resolvers/revocation.resolver.js';
+import { SessionEventsResolver } from './resolvers/session-events.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { findMalformedFields } from './text-input.js';
@@ -46,7 +46,7 @@ function flattenErrors(errors: ValidationError[], prefix = ''): Array<{ field: s
 
 /**
  * type-graphql insists on a PubSub once there is a subscription, but every subscription here
- * brings its own source (`subscribe`), and revocations travel on the RevocationBus.
+ * brings its own source (`subscribe`), and revocations travel on the SessionEventBus.
  */
 const noTopicPubSub: PubSub = {
   publish: () => {
@@ -59,7 +59,7 @@ const noTopicPubSub: PubSub = {
 
 export function buildAppSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [AuthResolver, RevocationResolver, SecurityEventResolver, SessionResolver, UserResolver],
+    resolvers: [AuthResolver, SessionEventsResolver, SecurityEventResolver, SessionResolver, UserResolver],
     authChecker,
     validateFn: validateInput,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

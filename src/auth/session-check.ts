@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { sessions, users } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import type { RevocationEvent } from '../realtime/revocation-bus.js';
+import type { SessionEndedEvent } from '../realtime/session-event-bus.js';
 import { endOf, sessionEndColumns } from './session-lifetime.js';
 import { publicUserColumns, type AuthCheck, type Authenticated } from './session-shapes.js';
 import type { AccessTokens } from './tokens.js';
@@ -75,12 +75,12 @@ export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, acc
     },
 
     /**
-     * Which of these sessions have ended (revoked, expired or gone), as revocation events: how an
+     * Which of these sessions have ended (revoked, expired or gone), as session-ended events: how an
      * instance catches up on notifications it may have missed.
      */
-    async findEnded(sessionIds: readonly string[]): Promise<RevocationEvent[]> {
+    async findEnded(sessionIds: readonly string[]): Promise<SessionEndedEvent[]> {
       const now = clock.now();
-      const ended: RevocationEvent[] = [];
+      const ended: SessionEndedEvent[] = [];
       for (let start = 0; start < sessionIds.length; start += 1_000) {
         const ids = sessionIds.slice(start, start + 1_000);
         const rows = await db.select({ id: sessions.id, ...sessionEndColumns }).from(sessions).where(inArray(sessions.id, ids));

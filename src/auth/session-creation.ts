@@ -7,7 +7,7 @@ import type { DeviceDetails } from '../devices/device-info.js';
 import type { Geolocator, Location } from '../devices/geolocation.js';
 import { isKnownDevice } from '../devices/new-device.js';
 import type { Logger } from '../logger.js';
-import type { RevocationBus } from '../realtime/revocation-bus.js';
+import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import { isLive, sessionExpiresAt } from './session-lifetime.js';
@@ -23,7 +23,7 @@ export interface SessionCreationDeps {
   events: SecurityEvents;
   geolocator: Geolocator;
   /** Told of every new session inside its transaction, for the user's other devices. */
-  sessionEvents: Pick<RevocationBus, 'publishCreated'>;
+  sessionEvents: Pick<SessionEventBus, 'publishCreated'>;
   sessionMaxAgeSeconds: number;
   idleTimeoutSeconds: number;
   maxSessionsPerUser: number;

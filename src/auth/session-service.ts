@@ -1,12 +1,12 @@
 import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { sessions } from '../db/schema.js';
+import { sessions, type PublicSession } from '../db/schema.js';
 import type { Actor } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
 import { createSessionCheck, type SessionCheckDeps } from './session-check.js';
 import { createSessionCreation, type SessionCreationDeps } from './session-creation.js';
 import { isLive } from './session-lifetime.js';
-import { publicSessionColumns, type Authenticated, type PublicSession } from './session-shapes.js';
+import { publicSessionColumns, type Authenticated } from './session-shapes.js';
 import { createTokenRefresh, type TokenRefreshDeps } from './token-refresh.js';
 
 export interface SessionServiceDeps extends SessionCheckDeps, SessionCreationDeps, TokenRefreshDeps {

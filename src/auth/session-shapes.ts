@@ -1,5 +1,5 @@
 /** What sessions look like to the rest of the server: the columns a client may see, and the results of the checks. */
-import { sessions, users, type SessionRow } from '../db/schema.js';
+import { sessions, users, type PublicSession } from '../db/schema.js';
 import type { SessionEnd } from './session-lifetime.js';
 
 /** The columns of a session a client may see: everything but the token hashes and revocation. */
@@ -26,7 +26,6 @@ export const publicSessionColumns = {
 
 export const publicUserColumns = { id: users.id, email: users.email, createdAt: users.createdAt };
 
-export type PublicSession = Omit<SessionRow, 'accessTokenHash' | 'refreshTokenHash' | 'revokedAt' | 'revokedReason' | 'freshAuthAt'>;
 export interface PublicUser { id: string; email: string; createdAt: Date }
 
 /** A freshly issued token pair, with the session it belongs to. */
