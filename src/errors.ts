@@ -50,6 +50,9 @@ export class UnauthenticatedError extends AppError {
   }
 }
 
+/** A field that acts as the caller, asked for without a checked session (the schema's `@Authorized()` check). */
+export class SessionRequiredError extends UnauthenticatedError {}
+
 export class BadUserInputError extends AppError {
   constructor(message: string, fields?: string[]) {
     super(message, ErrorCode.BadUserInput, fields ? { fields } : {});

@@ -5,7 +5,6 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
   Kind,
-  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
@@ -22,7 +21,7 @@ import { ErrorCode } from './errors.js';
 /** How every operation, over HTTP or WebSocket, is parsed and validated before anything of it runs. */
 export interface OperationChecks {
   parseOptions: ParseOptions;
-  /** Added to GraphQL's own rules. */
+  /** Added to GraphQL's own rules; the introspection rule among them. */
   validationRules: ValidationRule[];
   /** When off, `__schema` and `__type` are refused, and errors do not suggest field names ("Did you mean …"). */
   introspection: boolean;
@@ -41,9 +40,28 @@ export function operationChecks(config: Pick<Config, 'graphqlLimits' | 'introspe
       maxAliasesRule({ n: limits.maxAliases, allowList: [], ...rejectWith(ErrorCode.TooManyAliases) }),
       maxDirectivesRule({ n: limits.maxDirectives, ...rejectWith(ErrorCode.TooManyDirectives) }),
       costLimitRule({ maxCost: limits.maxCost, ...rejectWith(ErrorCode.QueryTooCostly) }),
+      introspectionRule(config.introspection),
     ],
     introspection: config.introspection,
   };
+}
+
+/**
+ * Refuses `__schema` and `__type` when INTROSPECTION is off, naming the setting: Apollo's own rule
+ * (its `introspection: false`) would tell the client to pass an option to a constructor. Always in the
+ * list, for HTTP and WebSocket alike; with introspection on it looks at nothing.
+ */
+export function introspectionRule(isAllowed: boolean): ValidationRule {
+  if (isAllowed) return () => ({});
+  return (context) => ({
+    Field(node) {
+      if (node.name.value !== '__schema' && node.name.value !== '__type') return;
+      context.reportError(new GraphQLError(
+        `Introspection is turned off on this server (setting INTROSPECTION=off), so ${node.name.value} cannot be queried.`,
+        { nodes: [node], extensions: { code: ErrorCode.GraphqlValidationFailed } },
+      ));
+    },
+  });
 }
 
 const EMPTY_DOCUMENT: DocumentNode = Object.freeze({ kind: Kind.DOCUMENT, definitions: [] });
@@ -134,9 +152,7 @@ export function checkOperation(schema: GraphQLSchema, query: string, checks: Ope
     const code = isTokenLimitError(error.message) ? ErrorCode.TooManyTokens : ErrorCode.GraphqlParseFailed;
     return [new GraphQLError(error.message, { extensions: { code } })];
   }
-  // Apollo adds the same introspection rule for HTTP when `introspection` is false.
-  const introspectionRules = checks.introspection ? [] : [NoSchemaIntrospectionCustomRule];
-  const errors = validate(schema, document, [...specifiedRules, ...checks.validationRules, ...introspectionRules]);
+  const errors = validate(schema, document, [...specifiedRules, ...checks.validationRules]);
   if (errors.length === 0) return document;
   return errors.map((error) => {
     const message = checks.introspection ? error.message : withoutSuggestions(error.message);

@@ -16,8 +16,8 @@ import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { pathOf, sendText, sendTransportError, type Handler } from './http/respond.js';
 import type { Logger } from './logger.js';
 import { createLiveConnections } from './realtime/live-connections.js';
-import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
-import { deliverRevocations } from './realtime/revocation-delivery.js';
+import { createNotifySessionEventBus } from './realtime/session-event-bus.js';
+import { deliverSessionEvents } from './realtime/session-event-delivery.js';
 import { attachWebSocketServer } from './realtime/websocket-server.js';
 import { formatError, logUnexpectedErrors } from './error-reporting.js';
 import { operationChecks, type OperationChecks } from './graphql-limits.js';
@@ -49,7 +49,7 @@ export interface RunningServer {
   httpServer: Server;
   /**
    * Closes every WebSocket with 1001 (going away), stops accepting, finishes in-flight requests,
-   * and stops listening for revocations. The database stays open.
+   * and stops listening for session events. The database stays open.
    */
   close(): Promise<void>;
 }
@@ -58,7 +58,7 @@ export interface RunningServer {
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, database, logger, authSecret, clock = systemClock, geolocator } = deps;
   const metrics = createMetrics({ processMetrics: config.metrics });
-  const bus = createNotifyRevocationBus(database, logger);
+  const bus = createNotifySessionEventBus(database, logger);
   const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator, metrics });
   const { sessions } = services;
   const contexts = createContextBuilder({
@@ -69,20 +69,20 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   const connections = createLiveConnections({ logger, clock, onRevocationWritten: (seconds) => metrics.revocationPushLatency.observe(seconds) });
   addWebSocketGauges(metrics.registry, connections);
-  await deliverRevocations({ bus, connections, sessions, logger });
+  await deliverSessionEvents({ bus, connections, sessions, logger });
   const jobs = startJobs({ config, database, revoker, clock, logger, metrics });
 
   let isStopping = false;
   const routes: Routes = {
     '/healthz': healthz,
-    '/readyz': readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }),
+    '/readyz': readyz({ db: database.db, isReceivingSessionEvents: bus.isReceiving, isStopping: () => isStopping }),
   };
   if (config.metrics) routes['/metrics'] = serveMetrics({ registry: metrics.registry, token: config.metricsToken });
   if (config.metrics && !config.metricsToken && config.nodeEnv === 'production') {
     logger.warn('METRICS is on without METRICS_TOKEN: anyone who can reach this port can read GET /metrics; set METRICS_TOKEN, or METRICS=off');
   }
   const httpServer = createHttpServer();
-  const schema = await buildAppSchema({ authFailures: metrics.authFailures });
+  const schema = await buildAppSchema();
   const checks = operationChecks(config);
   const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, contexts, connections, logger });
   const operations = measureOperations(metrics);
@@ -166,7 +166,9 @@ function createApollo({ schema, checks, httpServer, config, logger, plugins }: A
     schema,
     parseOptions: checks.parseOptions,
     validationRules: checks.validationRules,
-    introspection: checks.introspection,
+    // Introspection is refused by a rule of ours among `validationRules`, whose message names the
+    // INTROSPECTION setting; Apollo's own rule, added for `false`, would name its constructor option.
+    introspection: true,
     hideSchemaDetailsFromClientErrors: !checks.introspection,
     // Stated although they are Apollo's defaults: a batch would multiply every limit.
     allowBatchedHttpRequests: false,

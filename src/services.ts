@@ -15,12 +15,12 @@ import { sweepExpiredSessions } from './jobs/expiry-sweep.js';
 import { every, type ScheduledJob } from './jobs/schedule.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { RevocationBus } from './realtime/revocation-bus.js';
+import type { SessionEventBus } from './realtime/session-event-bus.js';
 
 export interface ServicesDeps {
   config: Config;
   database: Pick<Database, 'db' | 'sessionCheckDb'>;
-  bus: Pick<RevocationBus, 'publish' | 'publishCreated'>;
+  bus: Pick<SessionEventBus, 'publishEnded' | 'publishCreated'>;
   logger: Logger;
   authSecret: string;
   clock: Clock;

@@ -5,7 +5,8 @@ import type { IssuedSession } from '../auth/session-shapes.js';
 import { callerOf, requestOriginOf, type Context } from '../context.js';
 import { DEVICE_TEXT_MAX_LENGTH } from '../devices/device-bounds.js';
 import { describeDevice } from '../devices/device-info.js';
-import { BadUserInputError, EmailTakenError, InvalidCredentialsError, UnauthenticatedError } from '../errors.js';
+import type { PasswordRefusal } from '../auth/password-check.js';
+import { BadUserInputError, EmailTakenError, InvalidCredentialsError, RateLimitedError, UnauthenticatedError, type AppError } from '../errors.js';
 import { AuthPayload } from '../types/auth-payload.type.js';
 import { LoginInput, SignUpInput, type DeviceInfoInput } from '../types/auth.input.js';
 import { toSession } from '../types/session.type.js';
@@ -21,9 +22,9 @@ export class AuthResolver {
     const problem = describePasswordProblem(input.password);
     if (problem) throw new BadUserInputError(problem, ['password']);
     const cookie = cookieFor(context, input.refreshTokenInCookie);
-    const issued = await context.services.accounts.signUp(email, input.password, originOf(context, input.device));
-    if (!issued) throw new EmailTakenError();
-    return toAuthPayload(issued, cookie);
+    const result = await context.services.accounts.signUp(email, input.password, originOf(context, input.device));
+    if (!result.ok) throw refusalError(result);
+    return toAuthPayload(result.issued, cookie);
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in, creating a new session every time.' })
@@ -31,9 +32,9 @@ export class AuthResolver {
     const email = requireEmail(input.email);
     requirePasswordShape(input.password, 'password');
     const cookie = cookieFor(context, input.refreshTokenInCookie);
-    const issued = await context.services.accounts.login(email, input.password, originOf(context, input.device));
-    if (!issued) throw new InvalidCredentialsError();
-    return toAuthPayload(issued, cookie);
+    const result = await context.services.accounts.login(email, input.password, originOf(context, input.device));
+    if (!result.ok) throw refusalError(result);
+    return toAuthPayload(result.issued, cookie);
   }
 
   @Mutation(() => AuthPayload, {
@@ -73,8 +74,8 @@ export class AuthResolver {
   })
   async reauthenticate(@Arg('password', () => String) password: string, @Ctx() context: Context): Promise<boolean> {
     requirePasswordShape(password, 'password');
-    const isValid = await context.services.accounts.reauthenticate(callerOf(context), password, requestOriginOf(context));
-    if (!isValid) throw new InvalidCredentialsError();
+    const result = await context.services.accounts.reauthenticate(callerOf(context), password, requestOriginOf(context));
+    if (!result.ok) throw refusalError(result);
     return true;
   }
 
@@ -90,9 +91,18 @@ export class AuthResolver {
     const problem = describePasswordProblem(newPassword);
     if (problem) throw new BadUserInputError(problem, ['newPassword']);
     const caller = callerOf(context);
-    const isChanged = await context.services.accounts.changePassword(caller, currentPassword, newPassword, signOutOtherSessions, requestOriginOf(context));
-    if (!isChanged) throw new InvalidCredentialsError();
+    const result = await context.services.accounts.changePassword(caller, currentPassword, newPassword, signOutOtherSessions, requestOriginOf(context));
+    if (!result.ok) throw refusalError(result);
     return true;
+  }
+}
+
+/** The error a client reads for a refused sign-up, sign-in or password check. */
+function refusalError(refusal: PasswordRefusal | { reason: 'EMAIL_TAKEN' }): AppError {
+  switch (refusal.reason) {
+    case 'EMAIL_TAKEN': return new EmailTakenError();
+    case 'INVALID_CREDENTIALS': return new InvalidCredentialsError();
+    case 'RATE_LIMITED': return new RateLimitedError(refusal.retryAfterSeconds);
   }
 }
 

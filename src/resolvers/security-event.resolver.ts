@@ -20,6 +20,7 @@ export class SecurityEventResolver {
     if (after && !cursor) throw new BadUserInputError('after is not a cursor this server gave out.', ['after']);
     const page = await context.services.events.page(callerOf(context).user.id, first, cursor);
     const edges = page.events.map((event) => ({ cursor: encodeCursor(event), node: event }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+    const pageInfo = { hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null };
+    return { edges, pageInfo };
   }
 }

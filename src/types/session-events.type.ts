@@ -29,6 +29,18 @@ export class SessionsChangedEvent {
   @Field(() => Session, { description: 'The session as it is now; isCurrent is relative to the subscriber.' })
   session!: Session;
 
-  @Field(() => Boolean, { description: 'For CREATED: whether the user had never signed in from that device.' })
+  @Field(() => Boolean, {
+    description: 'For CREATED: whether the user had never signed in from that device. False for REVOKED, where it means nothing.',
+    deprecationReason: 'Use isNewDeviceSignIn, which is null for REVOKED instead of false.',
+  })
   isNewDevice!: boolean;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'For CREATED: whether the user had never signed in from that device (a "new sign-in" alert). Null for REVOKED.',
+  })
+  isNewDeviceSignIn!: boolean | null;
+
+  @Field(() => RevocationReason, { nullable: true, description: 'For REVOKED: why the session ended. Null for CREATED.' })
+  reason!: RevocationReasonValue | null;
 }
