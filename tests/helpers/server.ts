@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { openGeolocator, type Geolocator } from '../../src/devices/geolocation.js';
 import { createLogger } from '../../src/logger.js';
-import { startServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server.js';
 
 /** A clock tests move by hand. It starts at the real time, so that another instance on the system clock agrees with it. */
 export class TestClock implements Clock {
@@ -28,6 +28,8 @@ export interface TestServer {
   /** On Postgres, the URL of the database this server was given, for a second instance to share. */
   databaseUrl: string | undefined;
   clock: TestClock;
+  /** Runs the expiry sweep or the cleanup now, and resolves once that run is done. */
+  runJob: RunningServer['runJob'];
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     database,
     databaseUrl: scratch?.url,
     clock,
+    runJob: (name) => server.runJob(name),
     async close() {
       await server.close();
       await database.close();
