@@ -9,7 +9,7 @@ import { databaseOutage } from './helpers/db.js';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startMain, type MainProcess } from './helpers/process.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
-import { connectSocket, SESSION_REVOKED, settle, waitFor, within, type SessionRevokedEvent } from './helpers/ws.js';
+import { connectSocket, SESSION_REVOKED, waitFor, whenSubscribed, within, type SessionRevokedEvent } from './helpers/ws.js';
 
 describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', () => {
   const authSecret = randomBytes(32).toString('hex');
@@ -30,7 +30,7 @@ describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', 
     const socket = connectSocket(second.url, phone.accessToken);
     await socket.acknowledged;
     const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
-    await settle();
+    await whenSubscribed(second, phone.session.id);
 
     await gql(first, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } });
     expect((await within(events.first, 3_000, 'event across instances')).sessionRevoked).toMatchObject({ sessionId: phone.session.id, reason: 'REVOKED' });
@@ -56,7 +56,7 @@ describe.runIf(testDriver === 'postgres')('a dropped session event listener', ()
     const socket = connectSocket(server.url, other.accessToken);
     await socket.acknowledged;
     const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
-    await settle();
+    await whenSubscribed(server, other.session.id);
 
     // Keep the listener out while the revocation happens: its NOTIFY goes to nobody.
     expect(await outage.begin(LISTENER_APPLICATION_NAME)).toBe(1);

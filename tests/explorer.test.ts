@@ -12,7 +12,7 @@ import { openInChromium, type BrowserTab } from './helpers/browser.js';
 import { openDocs, runOperation, runSubscription, setHeaders, waitForGraphiQL, waitForResult } from './helpers/graphiql-page.js';
 import { gql, PASSWORD, uniqueEmail } from './helpers/graphql.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
-import { settle } from './helpers/ws.js';
+import { sessionOf, whenSubscribed } from './helpers/ws.js';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
@@ -122,7 +122,7 @@ describe.skipIf(testDriver === 'postgres')('the explorer in Chromium', () => {
 
   it('shows sessionRevoked over the WebSocket when the session is signed out from elsewhere', async () => {
     await runSubscription(tab.page, 'Watch', 'subscription Watch { sessionRevoked { reason } }');
-    await settle();
+    await whenSubscribed(server, sessionOf(accessToken));
     expect((await gql(server, 'mutation { logout }', { token: accessToken })).data).toEqual({ logout: true });
     const result = await waitForResult(tab.page, 'sessionRevoked');
     expect(result).toEqual({ data: { sessionRevoked: { reason: 'LOGOUT' } } });

@@ -1,5 +1,9 @@
 import { createClient, type Client } from 'graphql-ws';
+import { decodeJwt } from 'jose';
 import WebSocket from 'ws';
+import { scrape } from './metrics.js';
+import type { MainProcess } from './process.js';
+import type { TestServer } from './server.js';
 
 export interface Closed {
   code: number;
@@ -104,12 +108,25 @@ export function connectSocket(httpUrl: string, token?: string, params: Record<st
   };
 }
 
+/** A server under test: one in this process (`startTestServer`), or one in another (`startMain`). */
+export type ServerUnderTest = Pick<TestServer, 'url' | 'subscriptionCount'> | Pick<MainProcess, 'url'>;
+
 /**
- * Long enough for a `subscribe` message to pass its session check and open its stream: the
- * protocol has no acknowledgement of a subscription to wait for instead.
+ * Resolves once `count` subscriptions of the session run on the server: the protocol acknowledges
+ * none, and an event published before a subscription's stream is open would miss it. A server in
+ * this process is asked for the session's; one in another process is read through its metrics
+ * gauge, which counts every session's, so there the test's must be its only subscriptions.
  */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 150));
+export async function whenSubscribed(server: ServerUnderTest, sessionId: string, count = 1): Promise<void> {
+  const running = 'subscriptionCount' in server
+    ? async () => server.subscriptionCount(sessionId)
+    : async () => (await scrape(server)).value('session_server_websocket_subscriptions');
+  await waitFor(async () => (await running()) >= count, `${count} subscription(s) of session ${sessionId}`);
+}
+
+/** The session an access token belongs to. */
+export function sessionOf(accessToken: string): string {
+  return decodeJwt(accessToken).sid as string;
 }
 
 /** Polls until `condition` holds; rejects after `timeoutMs`. */
@@ -125,12 +142,14 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
  * Connects with the token (tracked in `sockets` for disposal), waits for the ack, subscribes,
  * and waits for the subscription to be in place.
  */
-export async function subscribeOver<T>(httpUrl: string, token: string, query: string, sockets: SocketClient[]): Promise<{ socket: SocketClient; events: Subscription<T> }> {
-  const socket = connectSocket(httpUrl, token);
+export async function subscribeOver<T>(server: ServerUnderTest, token: string, query: string, sockets: SocketClient[]): Promise<{ socket: SocketClient; events: Subscription<T> }> {
+  const socket = connectSocket(server.url, token);
   sockets.push(socket);
   await socket.acknowledged;
+  const sessionId = sessionOf(token);
+  const before = 'subscriptionCount' in server ? server.subscriptionCount(sessionId) : 0;
   const events = socket.subscribe<T>(query);
-  await settle();
+  await whenSubscribed(server, sessionId, before + 1);
   return { socket, events };
 }
 
@@ -141,9 +160,12 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** True when the promise has not settled after `ms`. */
-export async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const marker = Symbol('pending');
-  const result = await Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(marker), ms))]);
-  return result === marker;
+/**
+ * Whether the socket still answers a query: the later signal a "nothing happened to this socket"
+ * check waits for, since an event or a close sent to it before would have arrived first.
+ */
+export async function answersOver(socket: SocketClient): Promise<boolean> {
+  const query = socket.subscribe<{ __typename: string }>('{ __typename }');
+  await within(query.done, 2_000, 'a query over the socket');
+  return query.values.length === 1 && query.values[0]!.__typename === 'Query';
 }
