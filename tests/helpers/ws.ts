@@ -32,6 +32,8 @@ export interface SocketClient {
   client: Client;
   /** Whether `connection_ack` arrived. */
   isAcknowledged(): boolean;
+  /** Whether the socket has closed (the client may open another for a later operation). */
+  isClosed(): boolean;
   /** Resolves once acknowledged; rejects if the socket closes first. */
   acknowledged: Promise<void>;
   /** Resolves with the close code and reason: the client never retries. */
@@ -49,6 +51,7 @@ export function wsUrl(httpUrl: string): string {
 /** Connects at once, with `authorization: Bearer <token>` in `connection_init` when a token is given. */
 export function connectSocket(httpUrl: string, token?: string, params: Record<string, unknown> = {}): SocketClient {
   let isAcknowledged = false;
+  let isClosed = false;
   let resolveClosed!: (closed: Closed) => void;
   const closed = new Promise<Closed>((resolve) => { resolveClosed = resolve; });
   let acknowledge!: () => void;
@@ -72,6 +75,7 @@ export function connectSocket(httpUrl: string, token?: string, params: Record<st
       },
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string | Buffer };
+        isClosed = true;
         resolveClosed({ code, reason: String(reason) });
       },
     },
@@ -79,6 +83,7 @@ export function connectSocket(httpUrl: string, token?: string, params: Record<st
   return {
     client,
     isAcknowledged: () => isAcknowledged,
+    isClosed: () => isClosed,
     acknowledged,
     closed,
     subscribe<T>(query: string, variables?: Record<string, unknown>): Subscription<T> {
@@ -161,11 +166,12 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 }
 
 /**
- * Whether the socket still answers a query: the later signal a "nothing happened to this socket"
- * check waits for, since an event or a close sent to it before would have arrived first.
+ * Whether the socket is still open and answers a query over it: the later signal a "nothing
+ * happened to this socket" check waits for, since an event or a close sent to it before would
+ * have arrived first. (Once closed, the client would answer over a new socket.)
  */
 export async function answersOver(socket: SocketClient): Promise<boolean> {
   const query = socket.subscribe<{ __typename: string }>('{ __typename }');
   await within(query.done, 2_000, 'a query over the socket');
-  return query.values.length === 1 && query.values[0]!.__typename === 'Query';
+  return !socket.isClosed() && query.values.length === 1 && query.values[0]!.__typename === 'Query';
 }
