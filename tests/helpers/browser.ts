@@ -30,9 +30,11 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
-/** Opens `url` in a fresh headless Chromium (a temporary profile, removed on close) at 1280x800. */
-export async function openInChromium(url: string): Promise<BrowserTab> {
-  const browser = await launchChromium();
+/**
+ * Opens `url` in a new page of `browser` at 1280x800, in a context of its own: no cookies or
+ * storage from another page. Closing it closes that context.
+ */
+export async function openTab(browser: Browser, url: string): Promise<BrowserTab> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   // Well within the test's own timeout, so that a step that hangs is named in the failure.
   page.setDefaultTimeout(10_000);
@@ -50,7 +52,7 @@ export async function openInChromium(url: string): Promise<BrowserTab> {
   });
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(url);
-  return { page, foreignRequests, errors, close: () => browser.close() };
+  return { page, foreignRequests, errors, close: () => page.context().close() };
 }
 
 /** Same host and port; `ws:` counts as `http:` and `wss:` as `https:`. */
