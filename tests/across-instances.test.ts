@@ -1,13 +1,11 @@
 // Revocations reach sockets on other instances and survive a dropped listener; shutdown says "going away".
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LISTENER_APPLICATION_NAME } from '../src/db/listener.js';
 import { databaseOutage } from './helpers/db.js';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
-import { startMain, type MainProcess } from './helpers/process.js';
+import { migratedDataDir, startMain, type MainProcess } from './helpers/process.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
 import { connectSocket, SESSION_REVOKED, waitFor, whenSubscribed, within, type SessionRevokedEvent } from './helpers/ws.js';
 
@@ -80,7 +78,7 @@ describe('shutdown', () => {
   let adminUrl: string | undefined;
   let scratch: TestServer | undefined;
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-'));
+    dataDir = await migratedDataDir();
     // On Postgres, borrow a scratch database from an in-process server that is closed at the end.
     scratch = testDriver === 'postgres' ? await startTestServer() : undefined;
     adminUrl = scratch?.databaseUrl;
