@@ -9,8 +9,17 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { ${AUTH_FIELDS} } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
 
+// One server for the whole file: every check below counts rows before and after, never from zero.
+let server: TestServer;
+beforeAll(async () => { server = await startTestServer(); });
+afterAll(async () => { await server?.close(); });
+
+async function countUsers(): Promise<number> {
+  const [users] = await queryRows<{ n: number }>(server.database, sql`SELECT count(*)::int AS n FROM users`);
+  return users!.n;
+}
+
 describe('bad input', () => {
-  let server: TestServer;
   let existing: Awaited<ReturnType<typeof signUpUser>>;
   let rowsBefore: string;
 
@@ -25,11 +34,7 @@ describe('bad input', () => {
     return (await countRows()) + JSON.stringify(counts);
   }
 
-  beforeAll(async () => {
-    server = await startTestServer();
-    existing = await signUpUser(server);
-  });
-  afterAll(async () => { await server.close(); });
+  beforeAll(async () => { existing = await signUpUser(server); });
   beforeEach(async () => { rowsBefore = await countRows(); });
 
   async function expectRefused(query: string, variables: Record<string, unknown>, code: string, headers?: Record<string, string>) {
@@ -159,9 +164,6 @@ describe('bad input', () => {
 // Headers that become columns (the User-Agent, X-Device-Id, Client Hints) are cleaned, not refused:
 // a client cannot be asked to fix its User-Agent.
 describe('control characters in headers', () => {
-  let server: TestServer;
-  beforeAll(async () => { server = await startTestServer(); });
-  afterAll(async () => { await server.close(); });
 
   const signUpBody = () => JSON.stringify({ query: SIGN_UP, variables: { input: { email: uniqueEmail(), password: PASSWORD } } });
 
@@ -189,10 +191,10 @@ describe('control characters in headers', () => {
   }
 
   it('never sees a NUL in a header: Node answers 400 before the server runs', async () => {
+    const before = await countUsers();
     const answer = await postRaw({ 'user-agent': 'curl/8.5.0\u0000evil' }, signUpBody());
     expect(answer.status).toBe(400);
-    const [users] = await queryRows<{ n: number }>(server.database, sql`SELECT count(*)::int AS n FROM users`);
-    expect(users!.n).toBe(0);
+    expect(await countUsers()).toBe(before);
   });
 
   it('signs in with control characters in the User-Agent, X-Device-Id and Client Hints, and stores them without', async () => {
@@ -211,9 +213,6 @@ describe('control characters in headers', () => {
 });
 
 describe('requests that are not GraphQL', () => {
-  let server: TestServer;
-  beforeAll(async () => { server = await startTestServer(); });
-  afterAll(async () => { await server.close(); });
 
   async function post(body: string | Uint8Array, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ status: number; code: string | undefined }> {
     const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
@@ -237,10 +236,10 @@ describe('requests that are not GraphQL', () => {
     ['a GraphQL syntax error', () => post(JSON.stringify({ query: 'mutation { signUp(input: { ' })), 400, 'GRAPHQL_PARSE_FAILED'],
     ['an unknown field', () => post(JSON.stringify({ query: '{ nope }' })), 400, 'GRAPHQL_VALIDATION_FAILED'],
   ])('answers %s with a clear 4xx and writes nothing', async (_label, send, status, code) => {
+    const before = await countUsers();
     const result = await send();
     expect(result).toEqual({ status, code });
-    const [counts] = await queryRows<{ n: number }>(server.database, sql`SELECT count(*)::int AS n FROM users`);
-    expect(counts!.n).toBe(0);
+    expect(await countUsers()).toBe(before);
   });
 
   it('refuses a mutation sent over GET', async () => {

@@ -31,20 +31,21 @@ async function leastCpuMsOf(runs: number, work: () => Promise<unknown>): Promise
   return least;
 }
 
+// One server with the default limits for every case here that needs nothing else.
+let server: TestServer;
+beforeAll(async () => { server = await startTestServer(); });
+afterAll(async () => { await server?.close(); });
+
 describe('GraphQL limits, checked before anything runs', () => {
-  let server: TestServer;
   let strict: TestServer;
   let sockets: SocketClient[] = [];
 
   beforeAll(async () => {
-    [server, strict] = await Promise.all([
-      startTestServer(),
-      startTestServer({ GRAPHQL_MAX_DEPTH: '3', GRAPHQL_MAX_ALIASES: '2', GRAPHQL_MAX_DIRECTIVES: '2', GRAPHQL_MAX_TOKENS: '60', GRAPHQL_MAX_COST: '20' }),
-    ]);
+    strict = await startTestServer({ GRAPHQL_MAX_DEPTH: '3', GRAPHQL_MAX_ALIASES: '2', GRAPHQL_MAX_DIRECTIVES: '2', GRAPHQL_MAX_TOKENS: '60', GRAPHQL_MAX_COST: '20' });
   });
   afterAll(async () => {
     await Promise.all(sockets.map((socket) => socket.dispose()));
-    await Promise.all([server.close(), strict.close()]);
+    await strict.close();
   });
 
   async function accountExists(target: TestServer, email: string): Promise<boolean> {
@@ -119,17 +120,16 @@ describe('GraphQL limits, checked before anything runs', () => {
 });
 
 describe('selection limit, checked before the quadratic validation', () => {
-  let server: TestServer;
   let raised: TestServer;
   const sockets: SocketClient[] = [];
   beforeAll(async () => {
-    [server, raised] = await Promise.all([startTestServer(), startTestServer({ GRAPHQL_MAX_SELECTIONS: '1000' })]);
+    raised = await startTestServer({ GRAPHQL_MAX_SELECTIONS: '1000' });
     // Warm both servers' request paths, so the measurements below are of the document alone.
     await Promise.all([gql(server, '{ me { id } }'), gql(raised, '{ me { id } }')]);
   });
   afterAll(async () => {
     await Promise.all(sockets.map((socket) => socket.dispose()));
-    await Promise.all([server.close(), raised.close()]);
+    await raised.close();
   });
 
   it('refuses 330 repeated fields over HTTP in well under 50 ms of CPU, and counts the refusal as invalid', async () => {
@@ -173,23 +173,22 @@ describe('selection limit, checked before the quadratic validation', () => {
 });
 
 describe('introspection and suggestions', () => {
-  let open: TestServer;
   let closed: TestServer;
 
   beforeAll(async () => {
-    [open, closed] = await Promise.all([startTestServer(), startTestServer({ INTROSPECTION: 'off' })]);
+    closed = await startTestServer({ INTROSPECTION: 'off' });
   });
   afterAll(async () => {
-    await Promise.all([open.close(), closed.close()]);
+    await closed.close();
   });
 
   it('answers introspection by default outside production', async () => {
-    const result = await gql(open, '{ __schema { queryType { name } } }');
+    const result = await gql(server, '{ __schema { queryType { name } } }');
     expect(result.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
   });
 
   it('suggests field names while introspection is on', async () => {
-    const result = await gql(open, '{ mySesions { id } }');
+    const result = await gql(server, '{ mySesions { id } }');
     expect(result.errors?.[0]?.message).toMatch(/Did you mean "mySessions"\?/);
   });
 
@@ -223,15 +222,6 @@ describe('introspection and suggestions', () => {
 });
 
 describe('HTTP transport rules', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-
   const get = (query: string, headers: Record<string, string> = {}) =>
     fetch(`${server.url}?query=${encodeURIComponent(query)}`, { headers: { accept: 'application/json', ...headers } });
 
