@@ -8,6 +8,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { restrictDataDir } from './data-dir.js';
 import { listenOnPglite, listenOnPostgres, type Listener, type ListenerEvents } from './listener.js';
+import { pgliteOptions } from './pglite-cluster.js';
 import * as schema from './schema.js';
 
 /** The Drizzle handle both drivers share: services never know which one they talk to. */
@@ -97,7 +98,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 async function openPglite(dataDir: string | undefined): Promise<Database> {
   const heldLocks = new Set<number>();
   if (dataDir) await restrictDataDir(dataDir);
-  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  const client = new PGlite({ ...pgliteOptions, dataDir });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
   // Again: a new directory's initial cluster, unpacked as PGlite opened, came out 666.
