@@ -8,7 +8,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { restrictDataDir } from './data-dir.js';
 import { listenOnPglite, listenOnPostgres, type Listener, type ListenerEvents } from './listener.js';
-import { pgliteOptions } from './pglite-cluster.js';
+import { ensurePgliteCluster, pgliteOptions } from './pglite-cluster.js';
 import * as schema from './schema.js';
 
 /** The Drizzle handle both drivers share: services never know which one they talk to. */
@@ -98,10 +98,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 async function openPglite(dataDir: string | undefined): Promise<Database> {
   const heldLocks = new Set<number>();
   if (dataDir) await restrictDataDir(dataDir);
+  if (dataDir) await ensurePgliteCluster(dataDir);
   const client = new PGlite({ ...pgliteOptions, dataDir });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
-  // Again: a new directory's initial cluster, unpacked as PGlite opened, came out 666.
+  // Again: a cluster PGlite made (in the child process, without a build) comes out 666.
   if (dataDir) await restrictDataDir(dataDir);
   return {
     db,
