@@ -10,8 +10,9 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 const VERSION_FILE = 'PG_VERSION';
 
 /**
- * The empty cluster `npm run build` makes (`src/scripts/build-pglite-cluster.ts`), which a new
- * data directory is copied from. From `src/db` under tsx and from `dist/db` the path is the same.
+ * The cluster `npm run build` makes (`src/scripts/build-pglite-cluster.ts`), migrations applied and
+ * no rows, which a new data directory is copied from. The path is the same from `src/db` under tsx
+ * and from `dist/db`.
  */
 export const clusterTemplateDir = fileURLToPath(new URL('../../dist/pglite-cluster', import.meta.url));
 
