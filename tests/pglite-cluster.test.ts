@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCluster, ensurePgliteCluster, pgliteOptions } from '../src/db/pglite-cluster.js';
+import { createCluster, ensurePgliteCluster, installedPgliteVersion, pgliteOptions, templateStampFile } from '../src/db/pglite-cluster.js';
 import { testDriver } from './helpers/server.js';
 
 /** Opens the cluster as the server does and reads a setting back. */
@@ -24,10 +24,12 @@ async function readSharedBuffers(dataDir: string): Promise<string> {
 describe.skipIf(testDriver !== 'pglite')('a new PGlite data directory', () => {
   let parent: string;
   let template: string;
+  const stampTemplate = (pglite: string) => writeFile(templateStampFile(template), JSON.stringify({ pglite, migrations: 'none' }));
   beforeAll(async () => {
     parent = await mkdtemp(join(tmpdir(), 'sessions-cluster-'));
     template = join(parent, 'template');
     await createCluster(template);
+    await stampTemplate(await installedPgliteVersion());
   }, 60_000);
   afterAll(async () => { await rm(parent, { recursive: true, force: true }); });
 
@@ -56,6 +58,20 @@ describe.skipIf(testDriver !== 'pglite')('a new PGlite data directory', () => {
     await writeFile(join(dataDir, 'auth-secret'), 'kept');
     await ensurePgliteCluster(dataDir, join(parent, 'no-template'));
     expect(await readFile(join(dataDir, 'auth-secret'), 'utf8')).toBe('kept');
+    expect(await readSharedBuffers(dataDir)).toBe('16MB');
+  }, 60_000);
+
+  it('is not copied from a template another version of PGlite made, which it might not open', async () => {
+    const dataDir = join(parent, 'other-version');
+    await writeFile(join(template, 'made-by-the-template'), '');
+    await stampTemplate('0.0.1');
+    try {
+      await ensurePgliteCluster(dataDir, template);
+    } finally {
+      await stampTemplate(await installedPgliteVersion());
+      await rm(join(template, 'made-by-the-template'));
+    }
+    expect(existsSync(join(dataDir, 'made-by-the-template'))).toBe(false);
     expect(await readSharedBuffers(dataDir)).toBe('16MB');
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { copyFile, cp } from 'node:fs/promises';
+import { copyFile, cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
@@ -15,6 +15,14 @@ const VERSION_FILE = 'PG_VERSION';
  * and from `dist/db`.
  */
 export const clusterTemplateDir = fileURLToPath(new URL('../../dist/pglite-cluster', import.meta.url));
+
+/** What a template was made from, kept beside it as `<template>.json`. */
+export interface TemplateStamp {
+  /** The version of PGlite that made it: another version may not open it. */
+  pglite: string;
+  /** A digest of the migrations applied to it: the build remakes it when they change. */
+  migrations: string;
+}
 
 /**
  * PGlite's options besides the data directory. Postgres's default 128 MB of shared buffers lives
@@ -35,8 +43,27 @@ export const pgliteOptions: PGliteOptions = {
  */
 export async function ensurePgliteCluster(dataDir: string, templateDir = clusterTemplateDir): Promise<void> {
   if (existsSync(join(dataDir, VERSION_FILE))) return;
-  if (existsSync(join(templateDir, VERSION_FILE))) await copyTemplate(templateDir, dataDir);
+  if (await isTemplateUsable(templateDir)) await copyTemplate(templateDir, dataDir);
   else await createClusterInChildProcess(dataDir);
+}
+
+export function templateStampFile(templateDir = clusterTemplateDir): string {
+  return `${templateDir}.json`;
+}
+
+export async function readTemplateStamp(templateDir = clusterTemplateDir): Promise<TemplateStamp | null> {
+  return readFile(templateStampFile(templateDir), 'utf8').then((text) => JSON.parse(text) as TemplateStamp, () => null);
+}
+
+export async function installedPgliteVersion(): Promise<string> {
+  const packageJson = new URL('../package.json', import.meta.resolve('@electric-sql/pglite'));
+  return (JSON.parse(await readFile(packageJson, 'utf8')) as { version: string }).version;
+}
+
+/** A template made by the installed PGlite; one from before an upgrade without a build is not. */
+async function isTemplateUsable(templateDir: string): Promise<boolean> {
+  if (!existsSync(join(templateDir, VERSION_FILE))) return false;
+  return (await readTemplateStamp(templateDir))?.pglite === (await installedPgliteVersion());
 }
 
 /** Opens PGlite on an empty directory, which runs initdb there, and closes it. */
