@@ -37,7 +37,7 @@ export const pgliteOptions: PGliteOptions = {
 /**
  * Puts a new cluster into `dataDir` unless one is there, so that this process only ever opens an
  * existing cluster. PGlite creates one by running initdb in a second WebAssembly instance, which
- * left the server about 450 MiB larger until a full garbage collection that an idle server may
+ * left the server about 480 MiB larger until a full garbage collection that an idle server may
  * never run. The copy of the template made at build takes a fraction of a second; without a
  * build, the cluster is made in a short-lived child process, whose memory goes when it exits.
  */
