@@ -50,9 +50,20 @@ export class UnauthenticatedError extends AppError {
   }
 }
 
+/** One bad field of a request: its path from the argument (`input.email`, `input.device.deviceName`, `newPassword`), and what is wrong. */
+export interface InputProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Every bad field of a request in one error: `extensions.problems` lists them, `extensions.fields`
+ * their paths, `extensions.field` the first. The message joins the problems' messages.
+ */
 export class BadUserInputError extends AppError {
-  constructor(message: string, fields?: string[]) {
-    super(message, ErrorCode.BadUserInput, fields ? { fields } : {});
+  constructor(problems: readonly [InputProblem, ...InputProblem[]]) {
+    const fields = [...new Set(problems.map((problem) => problem.field))];
+    super(problems.map((problem) => problem.message).join('; '), ErrorCode.BadUserInput, { field: fields[0], fields, problems });
   }
 }
 

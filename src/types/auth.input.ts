@@ -1,6 +1,7 @@
 import { IsOptional, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int } from 'type-graphql';
 import { CPU_CORES, DEVICE_TEXT_MAX_LENGTH as TEXT_MAX, INTERNET_SPEED_MBPS, RAM_GB } from '../devices/device-bounds.js';
+import { IsAccountEmail, IsNewPassword, IsPasswordToCheck } from './input-rules.js';
 
 @InputType({ description: 'What the client knows of its device. Every field is optional.' })
 export class DeviceInfoInput {
@@ -41,9 +42,11 @@ const COOKIE_MODE = {
 @InputType()
 export class SignUpInput {
   @Field(() => String)
+  @IsAccountEmail()
   email!: string;
 
   @Field(() => String, { description: '8 to 1024 characters.' })
+  @IsNewPassword()
   password!: string;
 
   @Field(() => DeviceInfoInput, { nullable: true })
@@ -57,9 +60,11 @@ export class SignUpInput {
 @InputType()
 export class LoginInput {
   @Field(() => String)
+  @IsAccountEmail()
   email!: string;
 
   @Field(() => String)
+  @IsPasswordToCheck()
   password!: string;
 
   @Field(() => DeviceInfoInput, { nullable: true })
