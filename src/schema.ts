@@ -12,6 +12,7 @@ import { SessionResolver } from './resolvers/session.resolver.js';
 import type { Metrics } from './metrics.js';
 import { findMalformedFields } from './text-input.js';
 import { UserResolver } from './resolvers/user.resolver.js';
+import { ErrorExtensions } from './types/error.type.js';
 
 /**
  * Fields marked `@Authorized()` need a checked session; anything else is 401 UNAUTHENTICATED.
@@ -79,6 +80,8 @@ export interface AppSchemaOptions {
 export function buildAppSchema({ authFailures }: AppSchemaOptions = {}): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [AuthResolver, RevocationResolver, SecurityEventResolver, SessionResolver, UserResolver],
+    // Reached by no field: it documents what errors carry, and brings the ErrorCode enum with it.
+    orphanedTypes: [ErrorExtensions],
     authChecker: createAuthChecker(authFailures),
     validateFn: validateInput,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
