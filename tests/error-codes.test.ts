@@ -92,6 +92,27 @@ describe('every code the server sends', () => {
     }],
   ];
 
+  // Regression: over WebSocket these came without a code (graphql-ws's "Unable to identify operation", and a bare variable error).
+  it.each([
+    ['OPERATION_RESOLUTION_FAILURE', 'query A { __typename } query B { __typename }', undefined],
+    ['OPERATION_RESOLUTION_FAILURE', 'query A { __typename }', undefined, 'B'],
+    ['BAD_USER_INPUT', 'query($first: Int) { mySecurityEvents(first: $first) { edges { cursor } } }', { first: 'many' }],
+  ] as const)('sends %s over WebSocket as over HTTP, for %s', async (expected, query, variables, operationName?: string) => {
+    const { accessToken } = await signUpUser(server);
+    const overHttp = await post({ query, variables, operationName }, { authorization: `Bearer ${accessToken}` });
+    const socket = connectSocket(server.url, accessToken);
+    try {
+      await socket.acknowledged;
+      const errors = await new Promise<unknown>((resolve) => {
+        socket.client.subscribe({ query, variables, operationName }, { next: ({ errors }) => resolve(errors), error: resolve, complete: () => resolve(undefined) });
+      });
+      expect(errors).toEqual([expect.objectContaining({ extensions: { code: expected } })]);
+      expect(overHttp).toBe(expected);
+    } finally {
+      await socket.dispose();
+    }
+  });
+
   it.each(cases)('sends %s, a value of the enum', async (expected, send) => {
     const code = await send();
     expect(code).toBe(expected);
