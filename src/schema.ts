@@ -77,8 +77,8 @@ export interface AppSchemaOptions {
   authFailures?: Metrics['authFailures'];
 }
 
-export function buildAppSchema({ authFailures }: AppSchemaOptions = {}): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildAppSchema({ authFailures }: AppSchemaOptions = {}): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: [AuthResolver, RevocationResolver, SecurityEventResolver, SessionResolver, UserResolver],
     // Reached by no field: it documents what errors carry, and brings the ErrorCode enum with it.
     orphanedTypes: [ErrorExtensions],
@@ -87,6 +87,15 @@ export function buildAppSchema({ authFailures }: AppSchemaOptions = {}): Promise
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     pubSub: noTopicPubSub,
   });
+  // type-graphql takes no description for the root types it makes; the schema is not yet anyone else's.
+  for (const [type, description] of [
+    [schema.getQueryType(), 'What a client reads: the signed-in user, their sessions and their security activity. Over HTTP or WebSocket.'],
+    [schema.getMutationType(), 'Signing up, in and out, refreshing tokens, and ending sessions. Over HTTP or WebSocket; cookie mode over HTTP only.'],
+    [schema.getSubscriptionType(), 'Pushed over WebSocket (graphql-transport-ws) only, to a connection authenticated in connection_init.'],
+  ] as const) {
+    if (type) type.description = description;
+  }
+  return schema;
 }
 
 /** The SDL committed as `schema.graphql`, sorted so that it changes only when the schema does. */

@@ -39,7 +39,11 @@ export class AuthResolver {
       'Without refreshToken, the one in the cookie of cookie mode, whose successor goes back in the cookie. ' +
       'UNAUTHENTICATED on failure, with extensions.reason (a RevocationReason) when the session has ended.',
   })
-  async refreshSession(@Arg('refreshToken', () => String, { nullable: true }) refreshToken: string | null | undefined, @Ctx() context: Context): Promise<AuthPayload> {
+  async refreshSession(
+    @Arg('refreshToken', () => String, { nullable: true, description: 'The refreshToken of the last pair; without it, the cookie of cookie mode.' })
+    refreshToken: string | null | undefined,
+    @Ctx() context: Context,
+  ): Promise<AuthPayload> {
     // Cookie mode only when no token is given: an explicit one never touches the cookie.
     const cookie = refreshToken == null ? context.refreshCookie : undefined;
     const token = refreshToken ?? cookie?.read();

@@ -8,35 +8,35 @@ import { IsNewPassword, IsPasswordToCheck } from './input-rules.js';
 
 @ArgsType()
 export class SignUpArgs {
-  @Field(() => SignUpInput)
+  @Field(() => SignUpInput, { description: 'The account to create.' })
   @ValidateNested()
   input!: SignUpInput;
 }
 
 @ArgsType()
 export class LoginArgs {
-  @Field(() => LoginInput)
+  @Field(() => LoginInput, { description: 'Who signs in, and from what.' })
   @ValidateNested()
   input!: LoginInput;
 }
 
 @ArgsType()
 export class ReauthenticateArgs {
-  @Field(() => String)
+  @Field(() => String, { description: 'The account\'s password.' })
   @IsPasswordToCheck()
   password!: string;
 }
 
 @ArgsType()
 export class ChangePasswordArgs {
-  @Field(() => String)
+  @Field(() => String, { description: 'The password now.' })
   @IsPasswordToCheck()
   currentPassword!: string;
 
-  @Field(() => String, { description: '8 to 1024 characters.' })
+  @Field(() => String, { description: 'The password to set: 8 to 1024 characters, no other rule.' })
   @IsNewPassword()
   newPassword!: string;
 
-  @Field(() => Boolean, { defaultValue: true })
+  @Field(() => Boolean, { defaultValue: true, description: 'Whether to end every other session of the account too (reason PASSWORD_CHANGED).' })
   signOutOtherSessions!: boolean;
 }

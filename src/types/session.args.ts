@@ -3,7 +3,7 @@ import { ArgsType, Field, ID } from 'type-graphql';
 
 @ArgsType()
 export class RevokeSessionArgs {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The session to end: a Session.id from mySessions.' })
   @IsUUID()
   id!: string;
 }
