@@ -140,6 +140,22 @@ describe.skipIf(testDriver === 'postgres')('the explorer in Chromium', () => {
     expect(await refusedSubscription()).toMatch(/4401 unauthorized\. Put \{ "Authorization": "Bearer <accessToken>" \} in Headers/);
   });
 
+  // Regression: with the token of a session that had ended in Headers, the pane asked to put a token in Headers.
+  it("says in words that the token's session has ended, when it has, instead of asking for a header", async () => {
+    const { accessToken } = await signUpUser(server);
+    await gql(server, 'mutation { logout }', { token: accessToken });
+    const message = await refusedSubscription({ Authorization: `Bearer ${accessToken}` });
+    expect(message).toMatch(/4401 session ended: LOGOUT\. The session of the token in Headers has ended: it was signed out\. Run Login/);
+    expect(message).not.toContain('Put {');
+    await saveScreenshotWhenAsked(tab, 'explorer-session-ended.png');
+  });
+
+  it('says the token in Headers is not a live one, instead of asking for a header', async () => {
+    const message = await refusedSubscription({ Authorization: 'Bearer not-a-token' });
+    expect(message).toMatch(/4401 unauthorized\. The token in Headers is not a live access token/);
+    expect(message).not.toContain('Put {');
+  });
+
   it('signs up through a mutation typed into the editor, and with the token in Headers lists this browser as the current session', async () => {
     await runOperation(tab.page, 'Join', `mutation Join { signUp(input: { email: "${uniqueEmail()}", password: "${PASSWORD}" }) { accessToken } }`);
     const { accessToken } = (await waitForResult<{ data: { signUp: { accessToken: string } } }>(tab.page, 'signUp')).data.signUp;
