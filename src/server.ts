@@ -28,7 +28,7 @@ import { addWebSocketGauges, createMetrics } from './metrics.js';
 import { measureOperations, serveMetrics } from './metrics-http.js';
 import { assignRequestId, requestIdOf } from './request-id.js';
 import { buildAppSchema } from './schema.js';
-import { createServices, startJobs } from './services.js';
+import { createServices, startJobs, type JobName } from './services.js';
 
 /** How long in-flight HTTP requests may take to finish at shutdown, within the 10 s a process gets. */
 const HTTP_DRAIN_GRACE_MS = 8_000;
@@ -47,6 +47,8 @@ export interface RunningServer {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
   httpServer: Server;
+  /** Runs a background job now instead of at its next tick, and resolves once it is done: what tests wait on. */
+  runJob(name: JobName): Promise<void>;
   /**
    * Closes every WebSocket with 1001 (going away), stops accepting, finishes in-flight requests,
    * and stops listening for session events. The database stays open.
@@ -102,12 +104,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
     httpServer,
+    runJob: (name) => jobs[name].runNow(),
     close: async () => {
       isStopping = true;
       // Sockets first, with 1001, so their clients reconnect elsewhere while HTTP drains.
       await closeWebSockets();
       await apollo.stop();
-      await Promise.all(jobs.map((job) => job.stop()));
+      await Promise.all(Object.values(jobs).map((job) => job.stop()));
       await bus.close();
     },
   };

@@ -53,17 +53,19 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
   return { accounts, sessions, events, revoker };
 }
 
+export type JobName = 'expirySweep' | 'cleanup';
+
 /** The background jobs of a running server: the expiry sweep and the cleanup. */
 export function startJobs(
   { config, database, revoker, clock, logger, metrics }: {
     config: Config; database: Pick<Database, 'db' | 'tryWithLock'>; revoker: Revoker; clock: Clock; logger: Logger; metrics: Pick<Metrics, 'cleanupRowsRemoved'>;
   },
-): ScheduledJob[] {
+): Record<JobName, ScheduledJob> {
   const cleanup = async () => countRemoved(metrics, await runCleanup({ database, clock, logger, ...cleanupSettings(config) }));
-  return [
-    every(config.expirySweepSeconds, 'expiry-sweep', () => sweepExpiredSessions({ revoker, clock, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds }), logger),
-    every(config.cleanupIntervalSeconds, 'cleanup', cleanup, logger),
-  ];
+  return {
+    expirySweep: every(config.expirySweepSeconds, 'expiry-sweep', () => sweepExpiredSessions({ revoker, clock, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds }), logger),
+    cleanup: every(config.cleanupIntervalSeconds, 'cleanup', cleanup, logger),
+  };
 }
 
 /** Nothing when another instance held the lock: its own counters have the rows. */
