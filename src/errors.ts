@@ -72,6 +72,9 @@ export class UnauthenticatedError extends AppError {
   }
 }
 
+/** A field that acts as the caller, asked for without a checked session (the schema's `@Authorized()` check). */
+export class SessionRequiredError extends UnauthenticatedError {}
+
 /** One bad field of a request: its path from the argument (`input.email`, `input.device.deviceName`, `newPassword`), and what is wrong. */
 export interface InputProblem {
   field: string;

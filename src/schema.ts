@@ -4,32 +4,20 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type AuthChecker, type PubSub, type ValidatorFn } from 'type-graphql';
 import type { Context } from './context.js';
-import { BadUserInputError, UnauthenticatedError, type InputProblem } from './errors.js';
+import { BadUserInputError, SessionRequiredError, type InputProblem } from './errors.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
-import { RevocationResolver } from './resolvers/revocation.resolver.js';
+import { SessionEventsResolver } from './resolvers/session-events.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
-import type { Metrics } from './metrics.js';
 import { findMalformedFields } from './text-input.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 import { ErrorExtensions } from './types/error.type.js';
 
-/**
- * Fields marked `@Authorized()` need a checked session; anything else is 401 UNAUTHENTICATED.
- * A request without a token is counted as `missing` once, however many such fields it asked for;
- * a failed token was counted when it was checked.
- */
-export function createAuthChecker(authFailures?: Metrics['authFailures']): AuthChecker<Context> {
-  const counted = new WeakSet<Context>();
-  return ({ context }) => {
-    if (context.auth.status === 'authenticated') return true;
-    if (context.auth.status === 'anonymous' && authFailures && !counted.has(context)) {
-      counted.add(context);
-      authFailures.inc({ reason: 'missing' });
-    }
-    throw new UnauthenticatedError();
-  };
-}
+/** Fields marked `@Authorized()` need a checked session; anything else is 401 UNAUTHENTICATED. */
+export const authChecker: AuthChecker<Context> = ({ context }) => {
+  if (context.auth.status === 'authenticated') return true;
+  throw new SessionRequiredError();
+};
 
 /**
  * Finds every bad field of a request before its resolver runs, and reports them all in one
@@ -61,7 +49,7 @@ function problemsOf(errors: ValidationError[], prefix = ''): InputProblem[] {
 
 /**
  * type-graphql insists on a PubSub once there is a subscription, but every subscription here
- * brings its own source (`subscribe`), and revocations travel on the RevocationBus.
+ * brings its own source (`subscribe`), and revocations travel on the SessionEventBus.
  */
 const noTopicPubSub: PubSub = {
   publish: () => {
@@ -72,17 +60,12 @@ const noTopicPubSub: PubSub = {
   },
 };
 
-export interface AppSchemaOptions {
-  /** Where requests refused for want of a token are counted. @default uncounted (emitting the SDL needs no metrics) */
-  authFailures?: Metrics['authFailures'];
-}
-
-export async function buildAppSchema({ authFailures }: AppSchemaOptions = {}): Promise<GraphQLSchema> {
+export async function buildAppSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [AuthResolver, RevocationResolver, SecurityEventResolver, SessionResolver, UserResolver],
+    resolvers: [AuthResolver, SessionEventsResolver, SecurityEventResolver, SessionResolver, UserResolver],
     // Reached by no field: it documents what errors carry, and brings the ErrorCode enum with it.
     orphanedTypes: [ErrorExtensions],
-    authChecker: createAuthChecker(authFailures),
+    authChecker,
     validateFn: validateInput,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     pubSub: noTopicPubSub,

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from './helpers/db.js';
@@ -239,8 +240,8 @@ describe('requests that are not GraphQL', () => {
   beforeAll(async () => { server = await startTestServer(); });
   afterAll(async () => { await server.close(); });
 
-  async function post(body: string, contentType = 'application/json'): Promise<{ status: number; code: string | undefined }> {
-    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  async function post(body: string | Uint8Array, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ status: number; code: string | undefined }> {
+    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
     const json = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
     return { status: response.status, code: json.errors?.[0]?.extensions?.code };
   }
@@ -255,6 +256,9 @@ describe('requests that are not GraphQL', () => {
     ['a non-JSON content type', () => post(signUpBody(), 'text/plain'), 415, 'BAD_REQUEST'],
     ['a form body', () => post('query=mutation', 'application/x-www-form-urlencoded'), 415, 'BAD_REQUEST'],
     ['a body over 100 kB', () => post(signUpBody('x'.repeat(101 * 1024))), 413, 'BAD_REQUEST'],
+    ['a charset other than UTF-8', () => post(signUpBody(), 'application/json; charset=iso-8859-1'), 415, 'BAD_REQUEST'],
+    ['a compressed body, never inflated', () => post(gzipSync(signUpBody()), 'application/json', { 'content-encoding': 'gzip' }), 415, 'BAD_REQUEST'],
+    ['JSON that is neither an object nor an array', () => post('"mutation { signUp }"'), 400, 'BAD_REQUEST'],
     ['a GraphQL syntax error', () => post(JSON.stringify({ query: 'mutation { signUp(input: { ' })), 400, 'GRAPHQL_PARSE_FAILED'],
     ['an unknown field', () => post(JSON.stringify({ query: '{ nope }' })), 400, 'GRAPHQL_VALIDATION_FAILED'],
   ])('answers %s with a clear 4xx and writes nothing', async (_label, send, status, code) => {

@@ -4,7 +4,8 @@ import type { IssuedSession } from '../auth/session-shapes.js';
 import { callerOf, requestOriginOf, type Context } from '../context.js';
 import { DEVICE_TEXT_MAX_LENGTH } from '../devices/device-bounds.js';
 import { describeDevice } from '../devices/device-info.js';
-import { BadUserInputError, EmailTakenError, InvalidCredentialsError, UnauthenticatedError } from '../errors.js';
+import type { PasswordRefusal } from '../auth/password-check.js';
+import { BadUserInputError, EmailTakenError, InvalidCredentialsError, RateLimitedError, UnauthenticatedError, type AppError } from '../errors.js';
 import { AuthPayload } from '../types/auth-payload.type.js';
 import { ChangePasswordArgs, LoginArgs, ReauthenticateArgs, SignUpArgs } from '../types/auth.args.js';
 import type { DeviceInfoInput } from '../types/auth.input.js';
@@ -19,18 +20,18 @@ export class AuthResolver {
   async signUp(@Args(() => SignUpArgs) { input }: SignUpArgs, @Ctx() context: Context): Promise<AuthPayload> {
     const email = requireEmail(input.email);
     const cookie = cookieFor(context, input.refreshTokenInCookie);
-    const issued = await context.services.accounts.signUp(email, input.password, originOf(context, input.device));
-    if (!issued) throw new EmailTakenError();
-    return toAuthPayload(issued, cookie);
+    const result = await context.services.accounts.signUp(email, input.password, originOf(context, input.device));
+    if (!result.ok) throw refusalError(result);
+    return toAuthPayload(result.issued, cookie);
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in, creating a new session every time.' })
   async login(@Args(() => LoginArgs) { input }: LoginArgs, @Ctx() context: Context): Promise<AuthPayload> {
     const email = requireEmail(input.email);
     const cookie = cookieFor(context, input.refreshTokenInCookie);
-    const issued = await context.services.accounts.login(email, input.password, originOf(context, input.device));
-    if (!issued) throw new InvalidCredentialsError();
-    return toAuthPayload(issued, cookie);
+    const result = await context.services.accounts.login(email, input.password, originOf(context, input.device));
+    if (!result.ok) throw refusalError(result);
+    return toAuthPayload(result.issued, cookie);
   }
 
   @Mutation(() => AuthPayload, {
@@ -73,8 +74,8 @@ export class AuthResolver {
     description: 'Proves the password again, so that this session may end other sessions for the next FRESH_AUTH_SECONDS. Throttled like login.',
   })
   async reauthenticate(@Args(() => ReauthenticateArgs) { password }: ReauthenticateArgs, @Ctx() context: Context): Promise<boolean> {
-    const isValid = await context.services.accounts.reauthenticate(callerOf(context), password, requestOriginOf(context));
-    if (!isValid) throw new InvalidCredentialsError();
+    const result = await context.services.accounts.reauthenticate(callerOf(context), password, requestOriginOf(context));
+    if (!result.ok) throw refusalError(result);
     return true;
   }
 
@@ -85,9 +86,18 @@ export class AuthResolver {
     @Ctx() context: Context,
   ): Promise<boolean> {
     const caller = callerOf(context);
-    const isChanged = await context.services.accounts.changePassword(caller, currentPassword, newPassword, signOutOtherSessions, requestOriginOf(context));
-    if (!isChanged) throw new InvalidCredentialsError();
+    const result = await context.services.accounts.changePassword(caller, currentPassword, newPassword, signOutOtherSessions, requestOriginOf(context));
+    if (!result.ok) throw refusalError(result);
     return true;
+  }
+}
+
+/** The error a client reads for a refused sign-up, sign-in or password check. */
+function refusalError(refusal: PasswordRefusal | { reason: 'EMAIL_TAKEN' }): AppError {
+  switch (refusal.reason) {
+    case 'EMAIL_TAKEN': return new EmailTakenError();
+    case 'INVALID_CREDENTIALS': return new InvalidCredentialsError();
+    case 'RATE_LIMITED': return new RateLimitedError(refusal.retryAfterSeconds);
   }
 }
 

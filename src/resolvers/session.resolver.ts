@@ -1,6 +1,7 @@
 import { Args, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { callerOf, requestOriginOf, type Context } from '../context.js';
-import { NotFoundError } from '../errors.js';
+import type { RevokeResult } from '../auth/session-service.js';
+import { NotFoundError, ReauthenticationRequiredError } from '../errors.js';
 import { RevokeSessionArgs } from '../types/session.args.js';
 import { Session, toSession } from '../types/session.type.js';
 
@@ -20,24 +21,30 @@ export class SessionResolver {
   })
   async revokeSession(@Args(() => RevokeSessionArgs) { id }: RevokeSessionArgs, @Ctx() context: Context): Promise<boolean> {
     const caller = callerOf(context);
-    const isRevoked = await context.services.sessions.revokeSession(caller, id, requestOriginOf(context));
+    const count = countOf(await context.services.sessions.revokeSession(caller, id, requestOriginOf(context)));
     // One answer for "no such id", "someone else's" and "already ended", so ids cannot be probed.
-    if (!isRevoked) throw new NotFoundError('No active session with this id.');
+    if (count === 0) throw new NotFoundError('No active session with this id.');
     if (id === caller.sessionId) context.refreshCookie?.clear();
     return true;
   }
 
   @Authorized()
   @Mutation(() => Int, { description: 'Ends every other active session of the caller; returns how many. Needs a recent password check.' })
-  revokeOtherSessions(@Ctx() context: Context): Promise<number> {
-    return context.services.sessions.revokeOtherSessions(callerOf(context), requestOriginOf(context));
+  async revokeOtherSessions(@Ctx() context: Context): Promise<number> {
+    return countOf(await context.services.sessions.revokeOtherSessions(callerOf(context), requestOriginOf(context)));
   }
 
   @Authorized()
   @Mutation(() => Int, { description: 'Ends every active session of the caller, the current one included, and clears the refresh cookie of cookie mode; returns how many. Needs a recent password check.' })
   async revokeAllSessions(@Ctx() context: Context): Promise<number> {
-    const count = await context.services.sessions.revokeAllSessions(callerOf(context), requestOriginOf(context));
+    const count = countOf(await context.services.sessions.revokeAllSessions(callerOf(context), requestOriginOf(context)));
     context.refreshCookie?.clear();
     return count;
   }
+}
+
+/** How many sessions ended; sudo mode's refusal as its error. */
+function countOf(result: RevokeResult): number {
+  if (!result.ok) throw new ReauthenticationRequiredError();
+  return result.count;
 }

@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { PublicSession } from '../auth/session-shapes.js';
+import type { PublicSession } from '../db/schema.js';
 import { deviceTypeEnum, type DeviceType as DeviceTypeValue } from '../db/schema.js';
 import { countryName, GEOIP_ATTRIBUTION } from '../devices/geolocation.js';
 import { enumOf } from './enum-of.js';

@@ -1,24 +1,32 @@
-import type { SessionService } from '../auth/session-service.js';
+import type { PublicSession } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { LiveConnections, SessionChangeKind } from './live-connections.js';
-import type { RevocationBus } from './revocation-bus.js';
+import type { SessionEndedEvent, SessionEventBus } from './session-event-bus.js';
 
 const RESYNC_RETRY_MS = 1_000;
 
-export interface RevocationDeliveryDeps {
-  bus: RevocationBus;
+/** What delivery reads of the sessions (the session service is one). */
+export interface SessionLookup {
+  /** Which of these sessions have ended, and how. */
+  findEnded(sessionIds: readonly string[]): Promise<SessionEndedEvent[]>;
+  /** These sessions of the user, as they are now. */
+  sessionsOf(userId: string, sessionIds: readonly string[]): Promise<PublicSession[]>;
+}
+
+export interface SessionEventDeliveryDeps {
+  bus: SessionEventBus;
   connections: LiveConnections;
-  sessions: Pick<SessionService, 'findEnded' | 'sessionsOf'>;
+  sessions: SessionLookup;
   logger: Logger;
 }
 
 /**
- * Hands every revocation heard on the bus to this instance's sockets, and every change to a
- * user's sessions to that user's `mySessionsChanged` subscribers. When the bus may have missed
- * revocations, every session that holds a socket here is re-checked in the database, until a
- * check succeeds: no revocation is ever lost to a dropped connection.
+ * Hands every session end heard on the bus to this instance's sockets of that session, and every
+ * change to a user's sessions to that user's `mySessionsChanged` subscribers. When the bus may
+ * have missed events, every session that holds a socket here is re-checked in the database, until
+ * a check succeeds: no revocation is ever lost to a dropped connection.
  */
-export async function deliverRevocations({ bus, connections, sessions, logger }: RevocationDeliveryDeps): Promise<void> {
+export async function deliverSessionEvents({ bus, connections, sessions, logger }: SessionEventDeliveryDeps): Promise<void> {
   let retryTimer: NodeJS.Timeout | undefined;
   // Changes heard in one turn of the event loop, by user and what happened: one query per user
   // for a revocation of many sessions.
@@ -63,7 +71,7 @@ export async function deliverRevocations({ bus, connections, sessions, logger }:
   }
 
   await bus.subscribe({
-    revoked: (event) => {
+    ended: (event) => {
       void connections.revoke(event);
       if (event.userId) queueChange(event.userId, event.sessionId, { type: 'REVOKED', reason: event.reason });
     },
