@@ -18,7 +18,7 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    globalSetup: ['tests/helpers/build-explorer.ts'],
+    globalSetup: ['tests/helpers/build-explorer.ts', 'tests/helpers/pglite-template.ts'],
     projects: drivers.map((driver) => ({
       extends: true,
       test: {

@@ -2,13 +2,12 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Config } from './config.js';
-import type { Context } from './context.js';
 import { ErrorCode } from './errors.js';
 import { limitCodeOf } from './graphql-limits.js';
 import type { Logger } from './logger.js';
 
 /** Logs, with the request's id, every error of an HTTP operation that is not one the server meant a client to read. */
-export function logUnexpectedErrors(logger: Logger): ApolloServerPlugin<Context> {
+export function logUnexpectedErrors(logger: Logger): ApolloServerPlugin<{ requestId: string | undefined }> {
   return {
     requestDidStart: async ({ contextValue }) => ({
       didEncounterErrors: async ({ errors }) => logUnexpected(logger, errors, contextValue.requestId),

@@ -3,9 +3,10 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
   Kind,
-  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
@@ -22,7 +23,7 @@ import { ErrorCode } from './errors.js';
 /** How every operation, over HTTP or WebSocket, is parsed and validated before anything of it runs. */
 export interface OperationChecks {
   parseOptions: ParseOptions;
-  /** Added to GraphQL's own rules. */
+  /** Added to GraphQL's own rules; the introspection rule among them. */
   validationRules: ValidationRule[];
   /** When off, `__schema` and `__type` are refused, and errors do not suggest field names ("Did you mean …"). */
   introspection: boolean;
@@ -41,9 +42,28 @@ export function operationChecks(config: Pick<Config, 'graphqlLimits' | 'introspe
       maxAliasesRule({ n: limits.maxAliases, allowList: [], ...rejectWith(ErrorCode.TooManyAliases) }),
       maxDirectivesRule({ n: limits.maxDirectives, ...rejectWith(ErrorCode.TooManyDirectives) }),
       costLimitRule({ maxCost: limits.maxCost, ...rejectWith(ErrorCode.QueryTooCostly) }),
+      introspectionRule(config.introspection),
     ],
     introspection: config.introspection,
   };
+}
+
+/**
+ * Refuses `__schema` and `__type` when INTROSPECTION is off, naming the setting: Apollo's own rule
+ * (its `introspection: false`) would tell the client to pass an option to a constructor. Always in the
+ * list, for HTTP and WebSocket alike; with introspection on it looks at nothing.
+ */
+export function introspectionRule(isAllowed: boolean): ValidationRule {
+  if (isAllowed) return () => ({});
+  return (context) => ({
+    Field(node) {
+      if (node.name.value !== '__schema' && node.name.value !== '__type') return;
+      context.reportError(new GraphQLError(
+        `Introspection is turned off on this server (setting INTROSPECTION=off), so ${node.name.value} cannot be queried.`,
+        { nodes: [node], extensions: { code: ErrorCode.GraphqlValidationFailed } },
+      ));
+    },
+  });
 }
 
 const EMPTY_DOCUMENT: DocumentNode = Object.freeze({ kind: Kind.DOCUMENT, definitions: [] });
@@ -121,25 +141,49 @@ function withoutSuggestions(message: string): string {
   return message.replace(/ ?Did you mean(.+?)\?$/, '');
 }
 
+/** An operation as a WebSocket `subscribe` message carries it. */
+export interface OperationRequest {
+  query: string;
+  operationName?: string | null | undefined;
+  variables?: Readonly<Record<string, unknown>> | null | undefined;
+}
+
 /**
- * Parses and validates an operation the way Apollo does for HTTP, for the WebSocket server.
+ * Parses and validates an operation, picks it out of its document and reads its variables, the
+ * way Apollo does for HTTP and with its codes, for the WebSocket server.
  * @returns the document, or the errors to answer with; never throws for a client's mistake.
  */
-export function checkOperation(schema: GraphQLSchema, query: string, checks: OperationChecks): DocumentNode | readonly GraphQLError[] {
+export function checkOperation(schema: GraphQLSchema, request: OperationRequest, checks: OperationChecks): DocumentNode | readonly GraphQLError[] {
   let document: DocumentNode;
   try {
-    document = parse(query, checks.parseOptions);
+    document = parse(request.query, checks.parseOptions);
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
     const code = isTokenLimitError(error.message) ? ErrorCode.TooManyTokens : ErrorCode.GraphqlParseFailed;
     return [new GraphQLError(error.message, { extensions: { code } })];
   }
-  // Apollo adds the same introspection rule for HTTP when `introspection` is false.
-  const introspectionRules = checks.introspection ? [] : [NoSchemaIntrospectionCustomRule];
-  const errors = validate(schema, document, [...specifiedRules, ...checks.validationRules, ...introspectionRules]);
-  if (errors.length === 0) return document;
-  return errors.map((error) => {
-    const message = checks.introspection ? error.message : withoutSuggestions(error.message);
-    return new GraphQLError(message, { extensions: { code: ErrorCode.GraphqlValidationFailed, ...error.extensions } });
-  });
+  const errors = validate(schema, document, [...specifiedRules, ...checks.validationRules]);
+  if (errors.length > 0) {
+    return errors.map((error) => {
+      const message = checks.introspection ? error.message : withoutSuggestions(error.message);
+      return new GraphQLError(message, { extensions: { code: ErrorCode.GraphqlValidationFailed, ...error.extensions } });
+    });
+  }
+  return checkOperationInputs(schema, document, request) ?? document;
+}
+
+/**
+ * graphql-ws would answer an operation it cannot pick out with a bare "Unable to identify
+ * operation", and a variable of the wrong type with an error without a code: answer both as
+ * graphql-js words them and as Apollo codes them over HTTP.
+ */
+function checkOperationInputs(schema: GraphQLSchema, document: DocumentNode, { operationName, variables }: OperationRequest): readonly GraphQLError[] | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) {
+    const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+    return [new GraphQLError(message, { extensions: { code: ErrorCode.OperationResolutionFailure } })];
+  }
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (!coerced.errors) return undefined;
+  return coerced.errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: ErrorCode.BadUserInput } }));
 }

@@ -8,8 +8,8 @@ const CHECK_TIMEOUT_MS = 2_000;
 
 export interface ReadinessDeps {
   db: Db;
-  /** Whether the revocation listener is connected. */
-  isReceivingRevocations(): boolean;
+  /** Whether the session event listener is connected. */
+  isReceivingSessionEvents(): boolean;
   /** True from the moment shutdown begins. */
   isStopping(): boolean;
 }
@@ -19,7 +19,7 @@ export const healthz: Handler = (_request, response) => sendJson(response, 200, 
 
 /**
  * `GET /readyz`: 200 only when the database answers with every committed migration applied and
- * the revocation listener is connected; otherwise 503 with the reasons. Shutdown turns it 503 first.
+ * the session event listener is connected; otherwise 503 with the reasons. Shutdown turns it 503 first.
  */
 export function readyz(deps: ReadinessDeps): Handler {
   const expectedMigrations = (JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] }).entries.length;
@@ -29,7 +29,7 @@ export function readyz(deps: ReadinessDeps): Handler {
     const applied = await appliedMigrations(deps.db);
     if (applied === null) reasons.push('database not reachable');
     else if (applied < expectedMigrations) reasons.push(`migrations pending: ${applied} of ${expectedMigrations} applied`);
-    if (!deps.isReceivingRevocations()) reasons.push('revocation listener not connected');
+    if (!deps.isReceivingSessionEvents()) reasons.push('session event listener not connected');
     sendJson(response, reasons.length === 0 ? 200 : 503, reasons.length === 0 ? { status: 'ready' } : { status: 'not ready', reasons });
   };
 }

@@ -4,6 +4,7 @@ import { getOperationAST } from 'graphql';
 import type { Registry } from 'prom-client';
 import { readBearerToken } from './bearer.js';
 import type { Context } from './context.js';
+import { SessionRequiredError } from './errors.js';
 import { send, sendText, type Handler } from './http/respond.js';
 import type { Metrics, OperationLabels } from './metrics.js';
 
@@ -50,11 +51,13 @@ export interface OperationMetricsOptions {
 }
 
 /**
- * Counts and times every GraphQL operation over HTTP. `plugin` goes into Apollo's plugins;
- * `timed` wraps the context function, so the time includes the access-token check made there.
+ * Counts and times every GraphQL operation over HTTP, and counts a request refused for want of a
+ * token as `missing` once, however many guarded fields it asked for (a failed token was counted
+ * when it was checked). `plugin` goes into Apollo's plugins; `timed` wraps the context function,
+ * so the time includes the access-token check made there.
  */
 export function measureOperations(
-  metrics: Pick<Metrics, 'graphqlOperations' | 'graphqlOperationDuration'>,
+  metrics: Pick<Metrics, 'graphqlOperations' | 'graphqlOperationDuration' | 'authFailures'>,
   { maxOperationNames = 100 }: OperationMetricsOptions = {},
 ) {
   const startedAt = new WeakMap<Context, number>();
@@ -80,6 +83,9 @@ export function measureOperations(
             outcome: !errors?.length ? 'success' : operation ? 'error' : 'invalid',
           };
           metrics.graphqlOperations.inc(labels);
+          if (contextValue.auth.status === 'anonymous' && errors?.some((error) => error.originalError instanceof SessionRequiredError)) {
+            metrics.authFailures.inc({ reason: 'missing' });
+          }
           metrics.graphqlOperationDuration.observe(labels, (performance.now() - start) / 1000);
         },
       };

@@ -16,8 +16,8 @@ import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { pathOf, sendText, sendTransportError, type Handler } from './http/respond.js';
 import type { Logger } from './logger.js';
 import { createLiveConnections } from './realtime/live-connections.js';
-import { createNotifyRevocationBus } from './realtime/revocation-bus.js';
-import { deliverRevocations } from './realtime/revocation-delivery.js';
+import { createNotifySessionEventBus } from './realtime/session-event-bus.js';
+import { deliverSessionEvents } from './realtime/session-event-delivery.js';
 import { attachWebSocketServer } from './realtime/websocket-server.js';
 import { formatError, logUnexpectedErrors } from './error-reporting.js';
 import { operationChecks, type OperationChecks } from './graphql-limits.js';
@@ -28,7 +28,7 @@ import { addWebSocketGauges, createMetrics } from './metrics.js';
 import { measureOperations, serveMetrics } from './metrics-http.js';
 import { assignRequestId, requestIdOf } from './request-id.js';
 import { buildAppSchema } from './schema.js';
-import { createServices, startJobs } from './services.js';
+import { createServices, startJobs, type JobName } from './services.js';
 
 /** How long in-flight HTTP requests may take to finish at shutdown, within the 10 s a process gets. */
 const HTTP_DRAIN_GRACE_MS = 8_000;
@@ -47,9 +47,11 @@ export interface RunningServer {
   /** The GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
   httpServer: Server;
+  /** Runs a background job now instead of at its next tick, and resolves once it is done: what tests wait on. */
+  runJob(name: JobName): Promise<void>;
   /**
    * Closes every WebSocket with 1001 (going away), stops accepting, finishes in-flight requests,
-   * and stops listening for revocations. The database stays open.
+   * and stops listening for session events. The database stays open.
    */
   close(): Promise<void>;
 }
@@ -58,7 +60,7 @@ export interface RunningServer {
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, database, logger, authSecret, clock = systemClock, geolocator } = deps;
   const metrics = createMetrics({ processMetrics: config.metrics });
-  const bus = createNotifyRevocationBus(database, logger);
+  const bus = createNotifySessionEventBus(database, logger);
   const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator, metrics });
   const { sessions } = services;
   const contexts = createContextBuilder({
@@ -69,20 +71,20 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   const connections = createLiveConnections({ logger, clock, onRevocationWritten: (seconds) => metrics.revocationPushLatency.observe(seconds) });
   addWebSocketGauges(metrics.registry, connections);
-  await deliverRevocations({ bus, connections, sessions, logger });
+  await deliverSessionEvents({ bus, connections, sessions, logger });
   const jobs = startJobs({ config, database, revoker, clock, logger, metrics });
 
   let isStopping = false;
   const routes: Routes = {
     '/healthz': healthz,
-    '/readyz': readyz({ db: database.db, isReceivingRevocations: bus.isReceiving, isStopping: () => isStopping }),
+    '/readyz': readyz({ db: database.db, isReceivingSessionEvents: bus.isReceiving, isStopping: () => isStopping }),
   };
   if (config.metrics) routes['/metrics'] = serveMetrics({ registry: metrics.registry, token: config.metricsToken });
   if (config.metrics && !config.metricsToken && config.nodeEnv === 'production') {
     logger.warn('METRICS is on without METRICS_TOKEN: anyone who can reach this port can read GET /metrics; set METRICS_TOKEN, or METRICS=off');
   }
   const httpServer = createHttpServer();
-  const schema = await buildAppSchema({ authFailures: metrics.authFailures });
+  const schema = await buildAppSchema();
   const checks = operationChecks(config);
   const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, contexts, connections, logger });
   const operations = measureOperations(metrics);
@@ -102,12 +104,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
     httpServer,
+    runJob: (name) => jobs[name].runNow(),
     close: async () => {
       isStopping = true;
       // Sockets first, with 1001, so their clients reconnect elsewhere while HTTP drains.
       await closeWebSockets();
       await apollo.stop();
-      await Promise.all(jobs.map((job) => job.stop()));
+      await Promise.all(Object.values(jobs).map((job) => job.stop()));
       await bus.close();
     },
   };
@@ -166,7 +169,9 @@ function createApollo({ schema, checks, httpServer, config, logger, plugins }: A
     schema,
     parseOptions: checks.parseOptions,
     validationRules: checks.validationRules,
-    introspection: checks.introspection,
+    // Introspection is refused by a rule of ours among `validationRules`, whose message names the
+    // INTROSPECTION setting; Apollo's own rule, added for `false`, would name its constructor option.
+    introspection: true,
     hideSchemaDetailsFromClientErrors: !checks.introspection,
     // Stated although they are Apollo's defaults: a batch would multiply every limit.
     allowBatchedHttpRequests: false,

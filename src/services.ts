@@ -15,12 +15,12 @@ import { sweepExpiredSessions } from './jobs/expiry-sweep.js';
 import { every, type ScheduledJob } from './jobs/schedule.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { RevocationBus } from './realtime/revocation-bus.js';
+import type { SessionEventBus } from './realtime/session-event-bus.js';
 
 export interface ServicesDeps {
   config: Config;
   database: Pick<Database, 'db' | 'sessionCheckDb'>;
-  bus: Pick<RevocationBus, 'publish' | 'publishCreated'>;
+  bus: Pick<SessionEventBus, 'publishEnded' | 'publishCreated'>;
   logger: Logger;
   authSecret: string;
   clock: Clock;
@@ -53,17 +53,19 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
   return { accounts, sessions, events, revoker };
 }
 
+export type JobName = 'expirySweep' | 'cleanup';
+
 /** The background jobs of a running server: the expiry sweep and the cleanup. */
 export function startJobs(
   { config, database, revoker, clock, logger, metrics }: {
     config: Config; database: Pick<Database, 'db' | 'tryWithLock'>; revoker: Revoker; clock: Clock; logger: Logger; metrics: Pick<Metrics, 'cleanupRowsRemoved'>;
   },
-): ScheduledJob[] {
+): Record<JobName, ScheduledJob> {
   const cleanup = async () => countRemoved(metrics, await runCleanup({ database, clock, logger, ...cleanupSettings(config) }));
-  return [
-    every(config.expirySweepSeconds, 'expiry-sweep', () => sweepExpiredSessions({ revoker, clock, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds }), logger),
-    every(config.cleanupIntervalSeconds, 'cleanup', cleanup, logger),
-  ];
+  return {
+    expirySweep: every(config.expirySweepSeconds, 'expiry-sweep', () => sweepExpiredSessions({ revoker, clock, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds }), logger),
+    cleanup: every(config.cleanupIntervalSeconds, 'cleanup', cleanup, logger),
+  };
 }
 
 /** Nothing when another instance held the lock: its own counters have the rows. */

@@ -38,7 +38,7 @@ describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', 
   });
 });
 
-describe.runIf(testDriver === 'postgres')('a dropped revocation listener', () => {
+describe.runIf(testDriver === 'postgres')('a dropped session event listener', () => {
   let server: TestServer;
   let outage: ReturnType<typeof databaseOutage>;
   beforeAll(async () => {
@@ -60,18 +60,18 @@ describe.runIf(testDriver === 'postgres')('a dropped revocation listener', () =>
 
     // Keep the listener out while the revocation happens: its NOTIFY goes to nobody.
     expect(await outage.begin(LISTENER_APPLICATION_NAME)).toBe(1);
-    await waitFor(() => server.logs().includes('revocation listener lost its database connection'), 'the loss to be noticed');
+    await waitFor(() => server.logs().includes('session event listener lost its database connection'), 'the loss to be noticed');
 
     const revoked = await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: user.accessToken, variables: { id: other.session.id } });
     expect(revoked.data).toEqual({ revokeSession: true });
-    await waitFor(() => server.logs().includes('revocation listener could not connect'), 'a failed reconnect');
+    await waitFor(() => server.logs().includes('session event listener could not connect'), 'a failed reconnect');
     expect(socket.isAcknowledged()).toBe(true);
     expect(events.values).toEqual([]);
 
     await outage.end();
     expect((await within(events.first, 10_000, 'event after reconnect')).sessionRevoked).toMatchObject({ sessionId: other.session.id, reason: 'REVOKED' });
     expect((await within(socket.closed, 3_000, 'close')).code).toBe(4401);
-    expect(server.logs()).toContain('revocation listener reconnected');
+    expect(server.logs()).toContain('session event listener reconnected');
   });
 });
 

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from './helpers/db.js';
@@ -52,6 +53,31 @@ describe('bad input', () => {
     const result = await expectRefused(SIGN_UP, { input: { email: uniqueEmail(), password: long } }, 'BAD_USER_INPUT');
     expect(JSON.stringify(result.errors)).not.toContain(long);
     await expectRefused(LOGIN, { input: { email: existing.user.email, password: long } }, 'BAD_USER_INPUT');
+  });
+
+  it('reports every bad field of a request in one error: their paths, what is wrong with each, the first in field', async () => {
+    const device = { deviceName: 'bad\u0000name', cpuCores: 0 };
+    const result = await expectRefused(SIGN_UP, { input: { email: 'not-an-email', password: 'short', device } }, 'BAD_USER_INPUT');
+    expect(result.errors).toHaveLength(1);
+    const fields = ['input.device.deviceName', 'input.email', 'input.password', 'input.device.cpuCores'];
+    expect(result.errors![0]!.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: fields[0],
+      fields,
+      problems: fields.map((field) => ({ field, message: expect.stringMatching(new RegExp(`^${field.replaceAll('.', '\\.')} `)) })),
+    });
+    expect(result.errors![0]!.message).toBe(result.errors![0]!.extensions!.problems.map((problem: { message: string }) => problem.message).join('; '));
+  });
+
+  it('reports every bad argument of a field in one error', async () => {
+    const cases: Array<[string, Record<string, unknown>, string[]]> = [
+      ['mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: '', n: 'short' }, ['currentPassword', 'newPassword']],
+      ['query($f: Int, $a: String) { mySecurityEvents(first: $f, after: $a) { edges { cursor } } }', { f: 0, a: 'garbage' }, ['first', 'after']],
+    ];
+    for (const [query, variables, fields] of cases) {
+      const result = await gql(server, query, { variables, token: existing.accessToken });
+      expect(result.errors, fields.join()).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: fields[0], fields }) })]);
+    }
   });
 
   it('answers EMAIL_TAKEN for an email already used, whatever its case and spacing', async () => {
@@ -123,9 +149,9 @@ describe('bad input', () => {
       };
       const before = await countEverything();
       const signUp = await expectRefused(SIGN_UP, { input: withBad({ email: uniqueEmail(), password: PASSWORD }) }, 'BAD_USER_INPUT');
-      expect(signUp.errors![0]!.extensions!.fields).toEqual([field]);
+      expect(signUp.errors![0]!.extensions).toMatchObject({ field: `input.${field}`, fields: [`input.${field}`] });
       const login = await expectRefused(LOGIN, { input: withBad({ email: existing.user.email, password: PASSWORD }) }, 'BAD_USER_INPUT');
-      expect(login.errors![0]!.extensions!.fields).toEqual([field]);
+      expect(login.errors![0]!.extensions).toMatchObject({ field: `input.${field}`, fields: [`input.${field}`] });
       // Nothing was checked, so nothing counts as a failed login either.
       expect(await countEverything()).toBe(before);
     });
@@ -141,7 +167,7 @@ describe('bad input', () => {
       for (const [query, variables, field] of cases) {
         const result = await gql(server, query, { variables, token: existing.accessToken });
         expect(result.code, field).toBe('BAD_USER_INPUT');
-        expect(result.errors![0]!.extensions!.fields).toEqual([field]);
+        expect(result.errors![0]!.extensions).toMatchObject({ field, fields: [field] });
       }
       expect(await countEverything()).toBe(before);
       expect((await gql(server, '{ me { id } }', { token: existing.accessToken })).status).toBe(200);
@@ -214,8 +240,8 @@ describe('requests that are not GraphQL', () => {
   beforeAll(async () => { server = await startTestServer(); });
   afterAll(async () => { await server.close(); });
 
-  async function post(body: string, contentType = 'application/json'): Promise<{ status: number; code: string | undefined }> {
-    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  async function post(body: string | Uint8Array, contentType = 'application/json', headers: Record<string, string> = {}): Promise<{ status: number; code: string | undefined }> {
+    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
     const json = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
     return { status: response.status, code: json.errors?.[0]?.extensions?.code };
   }
@@ -230,6 +256,9 @@ describe('requests that are not GraphQL', () => {
     ['a non-JSON content type', () => post(signUpBody(), 'text/plain'), 415, 'BAD_REQUEST'],
     ['a form body', () => post('query=mutation', 'application/x-www-form-urlencoded'), 415, 'BAD_REQUEST'],
     ['a body over 100 kB', () => post(signUpBody('x'.repeat(101 * 1024))), 413, 'BAD_REQUEST'],
+    ['a charset other than UTF-8', () => post(signUpBody(), 'application/json; charset=iso-8859-1'), 415, 'BAD_REQUEST'],
+    ['a compressed body, never inflated', () => post(gzipSync(signUpBody()), 'application/json', { 'content-encoding': 'gzip' }), 415, 'BAD_REQUEST'],
+    ['JSON that is neither an object nor an array', () => post('"mutation { signUp }"'), 400, 'BAD_REQUEST'],
     ['a GraphQL syntax error', () => post(JSON.stringify({ query: 'mutation { signUp(input: { ' })), 400, 'GRAPHQL_PARSE_FAILED'],
     ['an unknown field', () => post(JSON.stringify({ query: '{ nope }' })), 400, 'GRAPHQL_VALIDATION_FAILED'],
   ])('answers %s with a clear 4xx and writes nothing', async (_label, send, status, code) => {

@@ -193,19 +193,27 @@ describe('introspection and suggestions', () => {
     expect(result.errors?.[0]?.message).toMatch(/Did you mean "mySessions"\?/);
   });
 
-  it('refuses introspection when it is off, over HTTP and WebSocket', async () => {
+  it('refuses introspection when it is off, over HTTP and WebSocket, naming the INTROSPECTION setting', async () => {
     const result = await gql(closed, '{ __schema { queryType { name } } }');
     expect(result.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(result.status).toBe(400);
     expect(result.data).toBeUndefined();
+    expect(result.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/\bINTROSPECTION=off\b.*__schema/) })]);
+    // Regression: the message was Apollo's, telling the client to "pass introspection: true to ApolloServer".
+    expect(JSON.stringify(result.errors)).not.toMatch(/ApolloServer|Apollo Server/);
     const { accessToken } = await signUpUser(closed);
     const socket = connectSocket(closed.url, accessToken);
     try {
       const operation = socket.subscribe('{ __type(name: "Session") { name } }');
       await operation.done;
-      expect(operation.errors).toEqual([[expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, message: expect.stringMatching(/introspection/i) })]]);
+      expect(operation.errors).toEqual([[expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, message: expect.stringMatching(/\bINTROSPECTION=off\b.*__type/) })]]);
     } finally {
       await socket.dispose();
     }
+  });
+
+  it('lets a query that only mentions __typename through when introspection is off', async () => {
+    expect((await gql(closed, '{ __typename }')).data).toEqual({ __typename: 'Query' });
   });
 
   it('stops suggesting field names when introspection is off', async () => {

@@ -38,7 +38,7 @@ describe.runIf(testDriver === 'postgres')('readiness without the database', () =
     await waitFor(async () => (await probe(server, '/readyz')).status === 503, 'readiness to drop');
     const down = await probe(server, '/readyz');
     expect(down.body.status).toBe('not ready');
-    expect(down.body.reasons).toEqual(expect.arrayContaining(['database not reachable', 'revocation listener not connected']));
+    expect(down.body.reasons).toEqual(expect.arrayContaining(['database not reachable', 'session event listener not connected']));
     expect((await probe(server, '/healthz')).status).toBe(200);
 
     await outage.end();

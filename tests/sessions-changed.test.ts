@@ -4,10 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startMain, type MainProcess } from './helpers/process.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
-import { stillPending, subscribeOver, within, type SocketClient } from './helpers/ws.js';
+import { stillPending, subscribeOver, waitFor, within, type SocketClient } from './helpers/ws.js';
 
-const CHANGES = 'subscription { mySessionsChanged { type isNewDevice session { id deviceName isCurrent location { countryCode } } } }';
-type Change = { mySessionsChanged: { type: string; isNewDevice: boolean; session: { id: string; deviceName: string; isCurrent: boolean } } };
+const CHANGES = 'subscription { mySessionsChanged { type isNewDevice isNewDeviceSignIn reason session { id deviceName isCurrent location { countryCode } } } }';
+type Change = {
+  mySessionsChanged: { type: string; isNewDevice: boolean; isNewDeviceSignIn: boolean | null; reason: string | null; session: { id: string; deviceName: string; isCurrent: boolean } };
+};
 
 async function listen(url: string, token: string, sockets: SocketClient[]) {
   return (await subscribeOver<Change>(url, token, CHANGES, sockets)).events;
@@ -20,19 +22,31 @@ describe('mySessionsChanged', () => {
   afterEach(async () => { await Promise.all(sockets.splice(0).map((socket) => socket.dispose())); });
   afterAll(async () => { await server.close(); });
 
-  it('tells the other devices of a new sign-in, then of its end', async () => {
+  it('tells the other devices of a new sign-in, then of its end and why', async () => {
     const laptop = await signUpUser(server, { device: { deviceId: 'laptop' } });
     const changes = await listen(server.url, laptop.accessToken, sockets);
 
     const phone = await loginUser(server, laptop.user.email, { device: { deviceId: 'phone', deviceName: "Ada's phone" } });
     const created = (await within(changes.first, 3_000, 'CREATED')).mySessionsChanged;
-    expect(created).toEqual({ type: 'CREATED', isNewDevice: true, session: { id: phone.session.id, deviceName: "Ada's phone", isCurrent: false, location: null } });
+    expect(created).toEqual({
+      type: 'CREATED', isNewDevice: true, isNewDeviceSignIn: true, reason: null,
+      session: { id: phone.session.id, deviceName: "Ada's phone", isCurrent: false, location: null },
+    });
 
     await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(changes.values.map((value) => [value.mySessionsChanged.type, value.mySessionsChanged.session.id])).toEqual([
-      ['CREATED', phone.session.id],
-      ['REVOKED', phone.session.id],
+    await waitFor(() => changes.values.length === 2, 'the REVOKED change');
+    expect(changes.values[1]!.mySessionsChanged).toMatchObject({ type: 'REVOKED', reason: 'REVOKED', isNewDeviceSignIn: null, isNewDevice: false, session: { id: phone.session.id } });
+  });
+
+  it('carries each ended session\'s own reason, and says a known device is not a new sign-in', async () => {
+    const laptop = await signUpUser(server, { device: { deviceId: 'laptop' } });
+    const changes = await listen(server.url, laptop.accessToken, sockets);
+    const again = await loginUser(server, laptop.user.email, { device: { deviceId: 'laptop' } });
+    await gql(server, 'mutation { logout }', { token: again.accessToken });
+    await waitFor(() => changes.values.length === 2, 'CREATED and REVOKED');
+    expect(changes.values.map(({ mySessionsChanged: { type, isNewDeviceSignIn, reason } }) => ({ type, isNewDeviceSignIn, reason }))).toEqual([
+      { type: 'CREATED', isNewDeviceSignIn: false, reason: null },
+      { type: 'REVOKED', isNewDeviceSignIn: null, reason: 'LOGOUT' },
     ]);
   });
 

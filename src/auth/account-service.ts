@@ -1,13 +1,13 @@
 import { isEmail } from 'class-validator';
-import { and, eq, gt, ne, sql } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { securityEvents, sessions as sessionsTable, users, type UserRow } from '../db/schema.js';
+import { sessions as sessionsTable, users } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyAgainstDummy, verifyPassword } from './passwords.js';
-import { RateLimitedError } from '../errors.js';
+import { createPasswordCheck, type PasswordRefusal, type RateLimited } from './password-check.js';
+import { hashPassword } from './passwords.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { SignUpThrottle } from './sign-up-throttle.js';
 import type { Revoker } from './revocations.js';
@@ -24,13 +24,6 @@ const EMAIL_MAX_LENGTH = 254;
 export function normalizeEmail(raw: string): string | null {
   const email = raw.trim().toLowerCase().normalize('NFC');
   return email.length <= EMAIL_MAX_LENGTH && isEmail(email) ? email : null;
-}
-
-/** What is wrong with a new password, or null. Length only: composition rules make passwords weaker (NIST 800-63B). */
-export function describePasswordProblem(password: string): string | null {
-  if (password.length < PASSWORD_MIN_LENGTH) return `Password must be at least ${PASSWORD_MIN_LENGTH} characters.`;
-  if (password.length > PASSWORD_MAX_LENGTH) return `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`;
-  return null;
 }
 
 /** Where a sign-in comes from: the device and the request. */
@@ -52,59 +45,25 @@ export interface AccountServiceDeps {
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
-export function createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins }: AccountServiceDeps) {
-  /**
-   * One password check under the throttle: refused unchecked past a limit (RATE_LIMITED), else its
-   * budget is taken first, kept as a failure for a wrong password, forgiven for the right one.
-   * Returns the account for the right password.
-   */
-  async function checkPassword(email: string, password: string, origin: RequestOrigin, sessionId?: string): Promise<UserRow | null> {
-    const [user] = await db.select().from(users).where(eq(users.email, email));
-    const budget = await throttle.takeAttempt({ email, ipAddress: origin.ipAddress }, async (tx, retryAfterSeconds) => {
-      if (user) await recordThrottledOnce(tx, user.id, sessionId, origin);
-      logger.warn({ event: 'login.throttled', ipAddress: origin.ipAddress, retryAfterSeconds, requestId: origin.requestId }, 'login throttled');
-    });
-    if (!budget.ok) throw new RateLimitedError(budget.retryAfterSeconds);
-    const isValid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
-    if (user && isValid) {
-      await throttle.forgive(budget.attempt);
-      return user;
-    }
-    // A failure for an unknown email is logged, but stored against nobody.
-    if (user) await events.record(db, [{ userId: user.id, type: 'LOGIN_FAILED', sessionId, origin }]);
-    logger.info({ event: 'login.failed', ipAddress: origin.ipAddress, requestId: origin.requestId }, 'login failed');
-    return null;
-  }
+/** A new account's first session, or why not. */
+export type SignUpResult = { ok: true; issued: IssuedSession } | { ok: false; reason: 'EMAIL_TAKEN' } | RateLimited;
 
-  /**
-   * LOGIN_THROTTLED once per account and address per window: every refused attempt used to add
-   * one, so a stranger could fill a victim's security activity. Runs under the throttle's lock.
-   */
-  async function recordThrottledOnce(tx: Db, userId: string, sessionId: string | undefined, origin: RequestOrigin): Promise<void> {
-    const since = new Date(clock.now().getTime() - throttle.windowSeconds * 1000);
-    const [recorded] = await tx
-      .select({ id: securityEvents.id })
-      .from(securityEvents)
-      .where(and(
-        eq(securityEvents.userId, userId),
-        eq(securityEvents.type, 'LOGIN_THROTTLED'),
-        sql`${securityEvents.ipAddress} IS NOT DISTINCT FROM ${origin.ipAddress}`,
-        gt(securityEvents.createdAt, since),
-      ))
-      .limit(1);
-    if (!recorded) await events.record(tx, [{ userId, type: 'LOGIN_THROTTLED', sessionId, origin }]);
-  }
+/** A new session for the right password, or why not. */
+export type LoginResult = { ok: true; issued: IssuedSession } | PasswordRefusal;
+
+export function createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins }: AccountServiceDeps) {
+  const checkPassword = createPasswordCheck({ db, clock, logger, throttle, events });
 
   return {
     /**
-     * Creates the account and its first session together; null when the email is taken. Inputs must
+     * Creates the account and its first session together; EMAIL_TAKEN when it exists. Inputs must
      * be normalized. Refused (RATE_LIMITED) past the address's sign-up budget, before any hashing.
      */
-    async signUp(email: string, password: string, origin: SignInOrigin): Promise<IssuedSession | null> {
+    async signUp(email: string, password: string, origin: SignInOrigin): Promise<SignUpResult> {
       const budget = await signUpThrottle.takeAttempt(origin.ipAddress);
       if (!budget.ok) {
         logger.warn({ event: 'signup.throttled', ipAddress: origin.ipAddress, retryAfterSeconds: budget.retryAfterSeconds, requestId: origin.requestId }, 'sign-up throttled');
-        throw new RateLimitedError(budget.retryAfterSeconds);
+        return { ok: false, reason: 'RATE_LIMITED', retryAfterSeconds: budget.retryAfterSeconds };
       }
       const passwordHash = await hashPassword(password);
       const issued = await db.transaction(async (tx) => {
@@ -116,43 +75,43 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
         if (!user) return null;
         return sessions.createSession({ user, device: origin.device, origin, event: 'SIGNED_UP' }, tx);
       });
-      if (issued) logger.info({ event: 'user.signed_up', userId: issued.user.id, requestId: origin.requestId }, 'account created');
-      return issued;
+      if (!issued) return { ok: false, reason: 'EMAIL_TAKEN' };
+      logger.info({ event: 'user.signed_up', userId: issued.user.id, requestId: origin.requestId }, 'account created');
+      return { ok: true, issued };
     },
 
-    /** A new session for the right password; null otherwise, after the same amount of work either way. */
-    async login(email: string, password: string, origin: SignInOrigin): Promise<IssuedSession | null> {
-      const user = await checkPassword(email, password, origin).catch((error: unknown) => {
-        if (error instanceof RateLimitedError) logins.inc({ outcome: 'throttled' });
-        throw error;
-      });
-      if (!user) {
-        logins.inc({ outcome: 'failure' });
-        return null;
+    /** A new session for the right password, after the same amount of work for any refusal. */
+    async login(email: string, password: string, origin: SignInOrigin): Promise<LoginResult> {
+      const checked = await checkPassword(email, password, origin);
+      if (!checked.ok) {
+        logins.inc({ outcome: checked.reason === 'RATE_LIMITED' ? 'throttled' : 'failure' });
+        return checked;
       }
+      const { user } = checked;
       const issued = await sessions.createSession({ user: { id: user.id, email: user.email, createdAt: user.createdAt }, device: origin.device, origin, event: 'LOGGED_IN' });
       logins.inc({ outcome: 'success' });
-      return issued;
+      return { ok: true, issued };
     },
 
     /** Sudo mode: the right password marks the caller's session fresh. Throttled like a login. */
-    async reauthenticate(caller: Authenticated, password: string, origin: RequestOrigin): Promise<boolean> {
-      const user = await checkPassword(caller.user.email, password, origin, caller.sessionId);
-      if (!user) return false;
+    async reauthenticate(caller: Authenticated, password: string, origin: RequestOrigin): Promise<{ ok: true } | PasswordRefusal> {
+      const checked = await checkPassword(caller.user.email, password, origin, caller.sessionId);
+      if (!checked.ok) return checked;
       await db.transaction(async (tx) => {
         await sessions.markFresh(caller.sessionId, tx);
-        await events.record(tx, [{ userId: user.id, type: 'REAUTHENTICATED', sessionId: caller.sessionId, origin }]);
+        await events.record(tx, [{ userId: checked.user.id, type: 'REAUTHENTICATED', sessionId: caller.sessionId, origin }]);
       });
-      return true;
+      return { ok: true };
     },
 
     /**
      * Replaces the password after checking the current one, and by default ends every other
-     * session. False when the current password is wrong. `newPassword` must be valid.
+     * session. `newPassword` must be valid.
      */
-    async changePassword(caller: Authenticated, currentPassword: string, newPassword: string, signOutOthers: boolean, origin: RequestOrigin): Promise<boolean> {
-      const user = await checkPassword(caller.user.email, currentPassword, origin, caller.sessionId);
-      if (!user) return false;
+    async changePassword(caller: Authenticated, currentPassword: string, newPassword: string, signOutOthers: boolean, origin: RequestOrigin): Promise<{ ok: true } | PasswordRefusal> {
+      const checked = await checkPassword(caller.user.email, currentPassword, origin, caller.sessionId);
+      if (!checked.ok) return checked;
+      const { user } = checked;
       const passwordHash = await hashPassword(newPassword);
       await db.transaction(async (tx) => {
         await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
@@ -162,7 +121,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
         const others = and(eq(sessionsTable.userId, user.id), ne(sessionsTable.id, caller.sessionId))!;
         await revoker.revoke({ where: others, reason: 'PASSWORD_CHANGED', actor: { sessionId: caller.sessionId, origin } }, tx);
       });
-      return true;
+      return { ok: true };
     },
   };
 }

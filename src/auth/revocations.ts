@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import type { RevocationBus } from '../realtime/revocation-bus.js';
+import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import { endedAtSql, isLive } from './session-lifetime.js';
 
@@ -41,7 +41,7 @@ export interface RevokerDeps {
   idleTimeoutSeconds: number;
   clock: Clock;
   logger: Logger;
-  bus: Pick<RevocationBus, 'publish'>;
+  bus: Pick<SessionEventBus, 'publishEnded'>;
   events: SecurityEvents;
 }
 
@@ -62,7 +62,7 @@ export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSecon
       // The sweep ends sessions that are over but not yet marked; everything else ends live ones only.
       .where(and(where, isSweep ? isNull(sessions.revokedAt) : isLive(now, idleTimeoutSeconds)))
       .returning({ id: sessions.id, userId: sessions.userId, deviceName: sessions.deviceName, revokedAt: sessions.revokedAt });
-    await bus.publish(tx, rows.map(({ id, userId, revokedAt }) => ({ sessionId: id, userId, reason, revokedAt: revokedAt! })));
+    await bus.publishEnded(tx, rows.map(({ id, userId, revokedAt }) => ({ sessionId: id, userId, reason, revokedAt: revokedAt! })));
     await events.record(tx, rows.map((row) => ({
       userId: row.userId,
       type: EVENT_OF_REASON[reason],

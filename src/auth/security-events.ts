@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
@@ -29,6 +29,8 @@ export type SecurityEventRow = typeof securityEvents.$inferSelect;
 export interface SecurityEventPage {
   events: SecurityEventRow[];
   hasNextPage: boolean;
+  /** Whether the user has events before this page: the one at `after`, or newer ones. Never without `after`. */
+  hasPreviousPage: boolean;
 }
 
 /** Where a page ends: the last event's position in insertion order. */
@@ -73,13 +75,18 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
 
     /** The user's events, newest first, `first` of them after the cursor. */
     async page(userId: string, first: number, after: EventCursor | null): Promise<SecurityEventPage> {
-      const rows = await db
-        .select()
-        .from(securityEvents)
-        .where(and(eq(securityEvents.userId, userId), after ? lt(securityEvents.seq, after.seq) : undefined))
-        .orderBy(desc(securityEvents.seq))
-        .limit(first + 1);
-      return { events: rows.slice(0, first), hasNextPage: rows.length > first };
+      const [rows, earlier] = await Promise.all([
+        db
+          .select()
+          .from(securityEvents)
+          .where(and(eq(securityEvents.userId, userId), after ? lt(securityEvents.seq, after.seq) : undefined))
+          .orderBy(desc(securityEvents.seq))
+          .limit(first + 1),
+        after
+          ? db.select({ seq: securityEvents.seq }).from(securityEvents).where(and(eq(securityEvents.userId, userId), gte(securityEvents.seq, after.seq))).limit(1)
+          : [],
+      ]);
+      return { events: rows.slice(0, first), hasNextPage: rows.length > first, hasPreviousPage: earlier.length > 0 };
     },
   };
 }

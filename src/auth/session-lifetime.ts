@@ -1,6 +1,10 @@
 /**
- * When a session is live and when it ended: each rule in its SQL form and its JS form, side by
- * side, so that queries, the per-request check, the sweep and the resync never disagree.
+ * When a session and its tokens die, in one place. A session lives until SESSION_MAX_AGE_SECONDS
+ * after it was created, unless it is idle for SESSION_IDLE_TIMEOUT_SECONDS first or is ended
+ * (signed out, revoked, evicted, reuse detected: `revokedAt`). An access token lives
+ * ACCESS_TOKEN_TTL_SECONDS, never past its session's end, and is refused the moment its session
+ * ends. Each rule is here in its SQL form and its JS form, side by side, so that queries, the
+ * per-request check, the sweep and the resync never disagree.
  */
 import { and, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import { sessions, type RevocationReason } from '../db/schema.js';
@@ -9,6 +13,37 @@ import { sessions, type RevocationReason } from '../db/schema.js';
 export interface SessionTimes {
   expiresAt: Date;
   lastActiveAt: Date;
+}
+
+/** How and when a session ended, as its row says. */
+export interface SessionEnd {
+  reason: RevocationReason;
+  at: Date;
+}
+
+/** What decides whether and how a session ended, as stored. */
+export interface SessionEndColumns extends SessionTimes {
+  revokedAt: Date | null;
+  revokedReason: RevocationReason | null;
+}
+
+/** The columns of `SessionEndColumns`, for a query that reads them. */
+export const sessionEndColumns = {
+  revokedAt: sessions.revokedAt,
+  revokedReason: sessions.revokedReason,
+  expiresAt: sessions.expiresAt,
+  lastActiveAt: sessions.lastActiveAt,
+};
+
+/** The absolute end of a session created at `now`. */
+export function sessionExpiresAt(now: Date, maxAgeSeconds: number): Date {
+  return new Date(now.getTime() + maxAgeSeconds * 1000);
+}
+
+/** When an access token issued at `now` expires: its lifetime, cut at its session's absolute end, in whole seconds (a JWT's `exp`). */
+export function accessTokenExpiresAt(now: Date, ttlSeconds: number, sessionExpiresAt: Date): Date {
+  const seconds = Math.min(Math.floor(now.getTime() / 1000) + ttlSeconds, Math.floor(sessionExpiresAt.getTime() / 1000));
+  return new Date(seconds * 1000);
 }
 
 function idleSince(now: Date, idleTimeoutSeconds: number): Date {
@@ -26,7 +61,7 @@ export function hasRunOut(now: Date, idleTimeoutSeconds: number): SQL {
 }
 
 /** `hasRunOut`'s JS form, for a row already read (revocation aside). */
-export function hasRunOutAt(session: SessionTimes, now: Date, idleTimeoutSeconds: number): boolean {
+function hasRunOutAt(session: SessionTimes, now: Date, idleTimeoutSeconds: number): boolean {
   return session.expiresAt <= now || session.lastActiveAt <= idleSince(now, idleTimeoutSeconds);
 }
 
@@ -34,7 +69,7 @@ export function hasRunOutAt(session: SessionTimes, now: Date, idleTimeoutSeconds
  * When a session that ran out ended: the earlier of its absolute end and its idle deadline, not
  * when anyone noticed. A session that ended while no instance ran is dated, and so deleted, by it.
  */
-export function endedAt(session: SessionTimes, idleTimeoutSeconds: number): Date {
+function endedAt(session: SessionTimes, idleTimeoutSeconds: number): Date {
   return new Date(Math.min(session.expiresAt.getTime(), session.lastActiveAt.getTime() + idleTimeoutSeconds * 1000));
 }
 
@@ -43,7 +78,14 @@ export function endedAtSql(idleTimeoutSeconds: number): SQL {
   return sql`LEAST(${sessions.expiresAt}, ${sessions.lastActiveAt} + ${idleTimeoutSeconds} * interval '1 second')`;
 }
 
-/** Why a session read from its row is over, or undefined while it is live: its recorded reason, else EXPIRED once it has run out. */
-export function howEnded(session: SessionTimes & { revokedReason: RevocationReason | null }, now: Date, idleTimeoutSeconds: number): RevocationReason | undefined {
-  return session.revokedReason ?? (hasRunOutAt(session, now, idleTimeoutSeconds) ? 'EXPIRED' : undefined);
+/**
+ * How and when a session read from its row ended, or undefined while it is live at `now`: its
+ * recorded end, else EXPIRED when it ran out. A row that is gone (`undefined`) ended, and the
+ * cleanup removed it: it counts as REVOKED at `now`, the moment it was found missing.
+ */
+export function endOf(session: SessionEndColumns | undefined, now: Date, idleTimeoutSeconds: number): SessionEnd | undefined {
+  if (!session) return { reason: 'REVOKED', at: now };
+  if (session.revokedAt) return { reason: session.revokedReason ?? 'REVOKED', at: session.revokedAt };
+  if (hasRunOutAt(session, now, idleTimeoutSeconds)) return { reason: 'EXPIRED', at: endedAt(session, idleTimeoutSeconds) };
+  return undefined;
 }

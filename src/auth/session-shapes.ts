@@ -1,5 +1,6 @@
 /** What sessions look like to the rest of the server: the columns a client may see, and the results of the checks. */
-import { sessions, users, type RevocationReason, type SessionRow } from '../db/schema.js';
+import { sessions, users, type PublicSession } from '../db/schema.js';
+import type { SessionEnd } from './session-lifetime.js';
 
 /** The columns of a session a client may see: everything but the token hashes and revocation. */
 export const publicSessionColumns = {
@@ -25,7 +26,6 @@ export const publicSessionColumns = {
 
 export const publicUserColumns = { id: users.id, email: users.email, createdAt: users.createdAt };
 
-export type PublicSession = Omit<SessionRow, 'accessTokenHash' | 'refreshTokenHash' | 'revokedAt' | 'revokedReason' | 'freshAuthAt'>;
 export interface PublicUser { id: string; email: string; createdAt: Date }
 
 /** A freshly issued token pair, with the session it belongs to. */
@@ -50,12 +50,6 @@ export interface Authenticated {
 }
 
 export type AuthFailure = 'malformed' | 'expired' | 'invalid' | 'revoked' | 'rotated';
-
-/** How and when a session ended, as its row says. */
-export interface SessionEnd {
-  reason: RevocationReason;
-  at: Date;
-}
 
 /**
  * The check's answer. A failure because the session is over (revoked, past its lifetime or idle

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Revoker } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
-import { howEnded, isLive } from './session-lifetime.js';
+import { endOf, isLive, sessionEndColumns } from './session-lifetime.js';
 import { publicSessionColumns, publicUserColumns, type IssuedSession } from './session-shapes.js';
 import { generateRefreshToken, hashToken, type AccessTokens } from './tokens.js';
 
@@ -64,7 +64,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
    */
   async function revokeOnReuse(oldHash: string, origin: RequestOrigin): Promise<RevocationReason | undefined> {
     const [reused] = await db
-      .select({ sessionId: sessions.id, userId: sessions.userId, ...endColumns })
+      .select({ sessionId: sessions.id, userId: sessions.userId, ...sessionEndColumns })
       .from(rotatedRefreshTokens)
       .innerJoin(sessions, eq(sessions.id, rotatedRefreshTokens.sessionId))
       .where(eq(rotatedRefreshTokens.tokenHash, oldHash));
@@ -76,13 +76,13 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
       reason: 'REFRESH_TOKEN_REUSE',
       actor: { sessionId: reused.sessionId, origin },
     });
-    return revoked.length > 0 ? 'REFRESH_TOKEN_REUSE' : (howEnded(reused, clock.now(), idleTimeoutSeconds) ?? 'REFRESH_TOKEN_REUSE');
+    return revoked.length > 0 ? 'REFRESH_TOKEN_REUSE' : (endOf(reused, clock.now(), idleTimeoutSeconds)?.reason ?? 'REFRESH_TOKEN_REUSE');
   }
 
   /** How the session whose current refresh token this is ended, if it has. */
-  async function endOf(hash: string): Promise<RevocationReason | undefined> {
-    const [session] = await db.select(endColumns).from(sessions).where(eq(sessions.refreshTokenHash, hash));
-    return session && howEnded(session, clock.now(), idleTimeoutSeconds);
+  async function endOfCurrent(hash: string): Promise<RevocationReason | undefined> {
+    const [session] = await db.select(sessionEndColumns).from(sessions).where(eq(sessions.refreshTokenHash, hash));
+    return session && endOf(session, clock.now(), idleTimeoutSeconds)?.reason;
   }
 
   return {
@@ -94,10 +94,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
       const oldHash = hashToken(refreshToken);
       const issued = await rotate(oldHash, clock.now(), origin);
       if (issued) return { ok: true, issued };
-      return { ok: false, ended: (await revokeOnReuse(oldHash, origin)) ?? (await endOf(oldHash)) };
+      return { ok: false, ended: (await revokeOnReuse(oldHash, origin)) ?? (await endOfCurrent(oldHash)) };
     },
   };
 }
-
-/** What `howEnded` reads of a session row. */
-const endColumns = { revokedReason: sessions.revokedReason, expiresAt: sessions.expiresAt, lastActiveAt: sessions.lastActiveAt };

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import QuickLRU from 'quick-lru';
 import type { Clock } from '../clock.js';
+import { accessTokenExpiresAt } from './session-lifetime.js';
 
 const ALGORITHM = 'HS256';
 const MAX_TOKEN_LENGTH = 2048;
@@ -37,7 +38,7 @@ export type AccessTokenCheck =
   | { ok: false; reason: 'malformed' | 'expired' | 'invalid' };
 
 export interface AccessTokens {
-  /** Signs an access token for a session, never outliving `notAfter`. */
+  /** Signs an access token for a session, never outliving `notAfter`, its session's end (see `accessTokenExpiresAt`). */
   sign(userId: string, sessionId: string, notAfter: Date): Promise<{ token: string; tokenHash: string; expiresAt: Date }>;
   /** Checks signature, algorithm and expiry. Never throws. */
   verify(token: string): Promise<AccessTokenCheck>;
@@ -62,12 +63,12 @@ export function createAccessTokens({ secret, ttlSeconds, clock, cacheSize = 10_0
 
   return {
     async sign(userId, sessionId, notAfter) {
-      const nowSeconds = Math.floor(clock.now().getTime() / 1000);
-      const exp = Math.min(nowSeconds + ttlSeconds, Math.floor(notAfter.getTime() / 1000));
+      const now = clock.now();
+      const exp = accessTokenExpiresAt(now, ttlSeconds, notAfter).getTime() / 1000;
       const token = await new SignJWT({ sid: sessionId })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
         .setSubject(userId)
-        .setIssuedAt(nowSeconds)
+        .setIssuedAt(Math.floor(now.getTime() / 1000))
         .setExpirationTime(exp)
         // Two tokens issued for one session in the same second must still differ.
         .setJti(randomUUID())

@@ -125,6 +125,8 @@ export const signUpAttempts = pgTable('sign_up_attempts', {
 
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
+/** A session as a client may see it: everything but the token hashes, its end and sudo mode. */
+export type PublicSession = Omit<SessionRow, 'accessTokenHash' | 'refreshTokenHash' | 'revokedAt' | 'revokedReason' | 'freshAuthAt'>;
 export type RevocationReason = (typeof revocationReasonEnum.enumValues)[number];
 export type DeviceType = (typeof deviceTypeEnum.enumValues)[number];
 export type SecurityEventType = (typeof securityEventTypeEnum.enumValues)[number];

@@ -1,19 +1,18 @@
 import QuickLRU from 'quick-lru';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { PublicSession } from '../auth/session-shapes.js';
+import type { PublicSession, RevocationReason } from '../db/schema.js';
 import { sessionEndedCloseReason, TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_REASON, UNAUTHORIZED_CLOSE_CODE } from './close-codes.js';
 import { EventQueue } from './event-queue.js';
-import type { RevocationEvent } from './revocation-bus.js';
-import { RevocationStream } from './revocation-stream.js';
+import type { SessionEndedEvent } from './session-event-bus.js';
+import { SessionEndedStream } from './session-ended-stream.js';
 import { watchExpiry } from './token-expiry.js';
 
+/** What happened to one of a user's sessions: a sign-in, from a new device or not, or an end and its reason. */
+export type SessionChangeKind = { type: 'CREATED'; isNewDevice: boolean } | { type: 'REVOKED'; reason: RevocationReason };
+
 /** One change to a user's sessions, as `mySessionsChanged` tells it. */
-export interface SessionChange {
-  type: 'CREATED' | 'REVOKED';
-  session: PublicSession;
-  isNewDevice: boolean;
-}
+export type SessionChange = SessionChangeKind & { session: PublicSession };
 
 /** The socket side of a connection: only what revocation needs. */
 export interface ClosableSocket {
@@ -33,8 +32,8 @@ export class LiveConnection {
   readonly userId: string;
   readonly tokenExpiresAt: Date;
   /** Set once the session is revoked: no operation may run on this connection any more. */
-  revokedBy: RevocationEvent | undefined;
-  private readonly streams = new Set<RevocationStream>();
+  revokedBy: SessionEndedEvent | undefined;
+  private readonly streams = new Set<SessionEndedStream>();
   private readonly changeStreams = new Set<EventQueue<SessionChange>>();
   private stopWatchingExpiry: () => void = () => {};
 
@@ -70,8 +69,8 @@ export class LiveConnection {
   }
 
   /** A `sessionRevoked` subscription: one event when this connection's session ends. */
-  openRevocationStream(): RevocationStream {
-    const stream = new RevocationStream();
+  openSessionEndedStream(): SessionEndedStream {
+    const stream = new SessionEndedStream();
     this.streams.add(stream);
     void stream.delivered.then(() => this.streams.delete(stream));
     if (this.revokedBy) stream.push(this.revokedBy);
@@ -103,7 +102,7 @@ export class LiveConnection {
    * Tells every subscription, waits (at most `deliveryTimeoutMs`) for the events to be written, then
    * closes. `onWritten` is called for each event written to the socket.
    */
-  async revoke(event: RevocationEvent, deliveryTimeoutMs: number, onWritten: () => void = () => {}): Promise<void> {
+  async revoke(event: SessionEndedEvent, deliveryTimeoutMs: number, onWritten: () => void = () => {}): Promise<void> {
     if (this.revokedBy) return;
     this.revokedBy = event;
     // Past its token's exp a socket is not told even this: it closes as expired, and the token the
@@ -122,7 +121,7 @@ export class LiveConnection {
   }
 
   /** Closes the socket with 4401 and the reason its session ended. */
-  closeAsEnded(event: RevocationEvent): void {
+  closeAsEnded(event: SessionEndedEvent): void {
     this.socket.close(UNAUTHORIZED_CLOSE_CODE, sessionEndedCloseReason(event.reason));
   }
 }
@@ -146,7 +145,7 @@ export function createLiveConnections({ logger, clock, deliveryTimeoutMs = 1_000
   const byUser = new Map<string, Set<LiveConnection>>();
   // A revocation can arrive between a connection's session check and its registration; this
   // remembers recent ones long enough to catch that connection when it registers.
-  const recentlyRevoked = new QuickLRU<string, RevocationEvent>({ maxSize: 100_000, maxAge: 60_000 });
+  const recentlyRevoked = new QuickLRU<string, SessionEndedEvent>({ maxSize: 100_000, maxAge: 60_000 });
 
   return {
     /**
@@ -180,7 +179,7 @@ export function createLiveConnections({ logger, clock, deliveryTimeoutMs = 1_000
     },
 
     /** Delivers a revocation to the session's connections on this instance, then closes them. */
-    async revoke(event: RevocationEvent): Promise<void> {
+    async revoke(event: SessionEndedEvent): Promise<void> {
       const heardAt = performance.now();
       recentlyRevoked.set(event.sessionId, event);
       const set = bySession.get(event.sessionId);

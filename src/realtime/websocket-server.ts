@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { reportSocketErrors } from '../error-reporting.js';
 import { checkOperation, type OperationChecks } from '../graphql-limits.js';
 import { isAllowedOrigin } from '../origins.js';
-import type { AuthState, ContextBuilder } from '../context.js';
+import type { RevocationReason } from '../db/schema.js';
 import { SubscriptionLimitReachedError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
@@ -15,25 +15,42 @@ import {
 } from './close-codes.js';
 import type { LiveConnection, LiveConnections } from './live-connections.js';
 
-export interface WebSocketServerDeps {
+/** The session a socket's token belongs to, as far as the socket server reads it. */
+export interface SocketSession {
+  sessionId: string;
+  user: { id: string };
+  /** The access token's expiry, which bounds the socket's life. */
+  tokenExpiresAt: Date;
+}
+
+/** A session check's answer: no token, a refused one (with how its session ended, when it has), or the session. */
+export type SocketAuth<Session extends SocketSession> =
+  | { status: 'anonymous' }
+  | { status: 'rejected'; reason: string; ended?: { reason: RevocationReason; at: Date } }
+  | ({ status: 'authenticated' } & Session);
+
+/** What the socket server needs of the session checks and of GraphQL's context (the context builder is one). */
+export interface SocketAuthenticator<Session extends SocketSession> {
+  /** Checks `connection_init`'s `Authorization` value; a token is required, so none at all counts as missing. */
+  authenticate(authorization: string | undefined, options: { isRequired: boolean }): Promise<SocketAuth<Session>>;
+  /** Checks the socket's session again, for an operation on it. */
+  recheck(session: Session): Promise<SocketAuth<Session>>;
+  /** The context an operation on this socket runs with. */
+  socket(request: IncomingMessage, auth: SocketAuth<Session> & { status: 'authenticated' }, connection: LiveConnection): unknown;
+}
+
+export interface WebSocketServerDeps<Session extends SocketSession> {
   httpServer: Server;
   schema: GraphQLSchema;
   checks: OperationChecks;
   config: Pick<Config, 'wsConnectionInitTimeoutMs' | 'wsMaxMessageBytes' | 'wsMaxSubscriptions' | 'corsOrigins' | 'nodeEnv'>;
-  contexts: ContextBuilder;
+  contexts: SocketAuthenticator<Session>;
   connections: LiveConnections;
   logger: Logger;
 }
 
-/** What one socket carries between graphql-ws's hooks once `connection_init` has been accepted. */
-type SocketState = {
-  connection: LiveConnection;
-  /** The latest check, made by the `subscribe` message being handled. */
-  auth: AuthState & { status: 'authenticated' };
-};
-
-/** What graphql-ws's hooks get as `ctx.extra`. */
-type Extra = { socket: WebSocket; request: IncomingMessage } & Partial<SocketState>;
+/** What graphql-ws's hooks get as `ctx.extra`: the socket, and its state once `connection_init` is accepted. */
+type Extra<Auth = unknown> = { socket: WebSocket; request: IncomingMessage; connection?: LiveConnection; auth?: Auth };
 
 /** How often sockets are pinged; one that has not answered the previous ping is dropped. */
 const KEEP_ALIVE_MS = 12_000;
@@ -45,8 +62,14 @@ const KEEP_ALIVE_MS = 12_000;
  * of the access token it was opened with, and with 4401 when its session ends (see close-codes.ts).
  * @returns a function that closes every socket with 1001 (going away) and stops accepting.
  */
-export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<void> {
+export function attachWebSocketServer<Session extends SocketSession>(deps: WebSocketServerDeps<Session>): () => Promise<void> {
   const { config, contexts, connections, logger } = deps;
+  /** What one socket carries between graphql-ws's hooks once `connection_init` has been accepted. */
+  type SocketState = {
+    connection: LiveConnection;
+    /** The latest check, made by the `subscribe` message being handled. */
+    auth: SocketAuth<Session> & { status: 'authenticated' };
+  };
   const wss = new WebSocketServer({
     server: deps.httpServer,
     path: '/graphql',
@@ -55,7 +78,7 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
     // Browsers let any page open a WebSocket to any host; the upgrade's Origin is the only guard.
     verifyClient: ({ req }, accept) => (isAllowedOrigin(req, config.corsOrigins) ? accept(true) : accept(false, 403, 'Origin not allowed')),
   });
-  const graphqlWs = makeServer<Record<string, unknown>, Extra>(
+  const graphqlWs = makeServer<Record<string, unknown>, Extra<SocketState['auth']>>(
     {
       schema: deps.schema,
       connectionInitWaitTimeout: config.wsConnectionInitTimeoutMs,
@@ -99,7 +122,7 @@ export function attachWebSocketServer(deps: WebSocketServerDeps): () => Promise<
         }
         ctx.extra.auth = auth;
         // Our own parse and validation: graphql-ws's would throw on a syntax error and end the socket.
-        const document = checkOperation(deps.schema, payload.query, deps.checks);
+        const document = checkOperation(deps.schema, payload, deps.checks);
         if (!('kind' in document)) return document;
         return { schema: deps.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
@@ -176,7 +199,7 @@ function keepSocketsAlive(wss: WebSocketServer): NodeJS.Timeout {
 }
 
 /** How a `connection_init` whose token failed the check is answered. */
-function refusalOf(auth: AuthState): { code: number; reason: string } {
+function refusalOf(auth: SocketAuth<SocketSession>): { code: number; reason: string } {
   if (auth.status === 'rejected' && auth.ended) return { code: UNAUTHORIZED_CLOSE_CODE, reason: sessionEndedCloseReason(auth.ended.reason) };
   // A token past its `exp` of a session that may be alive: the client refreshes and comes back.
   if (auth.status === 'rejected' && auth.reason === 'expired') return { code: TOKEN_EXPIRED_CLOSE_CODE, reason: TOKEN_EXPIRED_CLOSE_REASON };

@@ -1,7 +1,8 @@
-import { isUUID } from 'class-validator';
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Args, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { callerOf, requestOriginOf, type Context } from '../context.js';
-import { BadUserInputError, NotFoundError } from '../errors.js';
+import type { RevokeResult } from '../auth/session-service.js';
+import { NotFoundError, ReauthenticationRequiredError } from '../errors.js';
+import { RevokeSessionArgs } from '../types/session.args.js';
 import { Session, toSession } from '../types/session.type.js';
 
 @Resolver(() => Session)
@@ -18,27 +19,32 @@ export class SessionResolver {
   @Mutation(() => Boolean, {
     description: "Ends one of the caller's own active sessions, the current one included. Another session needs a password check within FRESH_AUTH_SECONDS (REAUTHENTICATION_REQUIRED). Ending the current one clears the refresh cookie of cookie mode.",
   })
-  async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+  async revokeSession(@Args(() => RevokeSessionArgs) { id }: RevokeSessionArgs, @Ctx() context: Context): Promise<boolean> {
     const caller = callerOf(context);
-    if (!isUUID(id)) throw new BadUserInputError('Session id must be a UUID.', ['id']);
-    const isRevoked = await context.services.sessions.revokeSession(caller, id, requestOriginOf(context));
+    const count = countOf(await context.services.sessions.revokeSession(caller, id, requestOriginOf(context)));
     // One answer for "no such id", "someone else's" and "already ended", so ids cannot be probed.
-    if (!isRevoked) throw new NotFoundError('No active session with this id.');
+    if (count === 0) throw new NotFoundError('No active session with this id.');
     if (id === caller.sessionId) context.refreshCookie?.clear();
     return true;
   }
 
   @Authorized()
   @Mutation(() => Int, { description: 'Ends every other active session of the caller; returns how many. Needs a recent password check.' })
-  revokeOtherSessions(@Ctx() context: Context): Promise<number> {
-    return context.services.sessions.revokeOtherSessions(callerOf(context), requestOriginOf(context));
+  async revokeOtherSessions(@Ctx() context: Context): Promise<number> {
+    return countOf(await context.services.sessions.revokeOtherSessions(callerOf(context), requestOriginOf(context)));
   }
 
   @Authorized()
   @Mutation(() => Int, { description: 'Ends every active session of the caller, the current one included, and clears the refresh cookie of cookie mode; returns how many. Needs a recent password check.' })
   async revokeAllSessions(@Ctx() context: Context): Promise<number> {
-    const count = await context.services.sessions.revokeAllSessions(callerOf(context), requestOriginOf(context));
+    const count = countOf(await context.services.sessions.revokeAllSessions(callerOf(context), requestOriginOf(context)));
     context.refreshCookie?.clear();
     return count;
   }
+}
+
+/** How many sessions ended; sudo mode's refusal as its error. */
+function countOf(result: RevokeResult): number {
+  if (!result.ok) throw new ReauthenticationRequiredError();
+  return result.count;
 }

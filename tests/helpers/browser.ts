@@ -33,7 +33,18 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
 /** Opens `url` in a fresh headless Chromium (a temporary profile, removed on close) at 1280x800. */
 export async function openInChromium(url: string): Promise<BrowserTab> {
   const browser = await launchChromium();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const tab = await openTab(browser, url);
+  return { ...tab, close: () => browser.close() };
+}
+
+/**
+ * Opens `url` in a new context of a running `browser`, at 1280x800: a tab with storage of its own
+ * (GraphiQL's saved tabs, cookies), so that tests sharing one browser see nothing of each other.
+ * Its `close` closes that context only.
+ */
+export async function openTab(browser: Browser, url: string): Promise<BrowserTab> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
   // Well within the test's own timeout, so that a step that hangs is named in the failure.
   page.setDefaultTimeout(10_000);
   const origin = new URL(url);
@@ -50,7 +61,7 @@ export async function openInChromium(url: string): Promise<BrowserTab> {
   });
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(url);
-  return { page, foreignRequests, errors, close: () => browser.close() };
+  return { page, foreignRequests, errors, close: () => context.close() };
 }
 
 /** Same host and port; `ws:` counts as `http:` and `wss:` as `https:`. */

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
+import { inject } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { openGeolocator, type Geolocator } from '../../src/devices/geolocation.js';
 import { createLogger } from '../../src/logger.js';
-import { startServer } from '../../src/server.js';
+import { startServer, type RunningServer } from '../../src/server.js';
 
 /** A clock tests move by hand. It starts at the real time, so that another instance on the system clock agrees with it. */
 export class TestClock implements Clock {
@@ -26,14 +28,17 @@ export interface TestServer {
   /** On Postgres, the URL of the database this server was given, for a second instance to share. */
   databaseUrl: string | undefined;
   clock: TestClock;
+  /** Runs the expiry sweep or the cleanup now, and resolves once that run is done. */
+  runJob: RunningServer['runJob'];
   close(): Promise<void>;
 }
 
 export const testDriver = process.env.TEST_DRIVER === 'postgres' ? 'postgres' : 'pglite';
 
 /**
- * Starts the real server on a free port over a database of its own: an in-memory PGlite,
- * or on Postgres a database created for this server and dropped by `close()`.
+ * Starts the real server on a free port over a database of its own: an in-memory PGlite cloned
+ * from the migrated one the global setup made, or on Postgres a database created for this server
+ * and dropped by `close()`.
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({
@@ -48,7 +53,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   const clock = new TestClock();
   const scratch = testDriver === 'postgres' ? await createScratchDatabase() : undefined;
-  const database = await openDatabase({ url: scratch?.url, poolSize: 4 });
+  const database = await openDatabase({ url: scratch?.url, poolSize: 4, loadDataDir: scratch ? undefined : await pgliteTemplate() });
   let logs = '';
   const logger = createLogger(config, { write: (line: string) => { logs += line; } });
   const server = await startServer({ config, database, logger, authSecret: config.authSecret!, clock, geolocator: await geolocatorFor(config) });
@@ -58,12 +63,21 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     database,
     databaseUrl: scratch?.url,
     clock,
+    runJob: (name) => server.runJob(name),
     async close() {
       await server.close();
       await database.close();
       await scratch?.drop();
     },
   };
+}
+
+let template: Promise<Blob> | undefined;
+
+/** The migrated PGlite data directory, read once per test file. */
+function pgliteTemplate(): Promise<Blob> {
+  template ??= readFile(inject('pgliteTemplate')).then((bytes) => new Blob([bytes]));
+  return template;
 }
 
 const geolocators = new Map<string, Promise<Geolocator>>();

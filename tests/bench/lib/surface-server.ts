@@ -17,7 +17,7 @@ import { graphqlEndpoint } from '../../../src/http/graphql-endpoint.js';
 import { listen } from '../../../src/listen.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
-import { createNotifyRevocationBus } from '../../../src/realtime/revocation-bus.js';
+import { createNotifySessionEventBus } from '../../../src/realtime/session-event-bus.js';
 import { buildAppSchema } from '../../../src/schema.js';
 import { startServer } from '../../../src/server.js';
 import { createServices } from '../../../src/services.js';
@@ -40,7 +40,7 @@ process.once('SIGTERM', async () => {
 
 async function startBare(): Promise<() => Promise<void>> {
   const metrics = createMetrics({ processMetrics: false });
-  const bus = createNotifyRevocationBus(database, logger);
+  const bus = createNotifySessionEventBus(database, logger);
   const { revoker: _revoker, ...services } = createServices({ config, database, bus, logger, authSecret: secret, clock: systemClock, geolocator, metrics });
   const contexts = createContextBuilder({ services, clientIp: createClientIpResolver(config.trustProxy), authFailures: metrics.authFailures, clock: systemClock });
   const apollo = new ApolloServer<Context>({ schema: await buildAppSchema() });

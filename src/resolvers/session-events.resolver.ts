@@ -2,20 +2,20 @@ import { Ctx, Resolver, Root, Subscription, type SubscribeResolverData } from 't
 import { callerOf, type Context } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import type { LiveConnection, SessionChange } from '../realtime/live-connections.js';
-import type { RevocationEvent } from '../realtime/revocation-bus.js';
-import { SessionRevokedEvent, SessionsChangedEvent } from '../types/session-revoked-event.type.js';
+import type { SessionEndedEvent } from '../realtime/session-event-bus.js';
+import { SessionRevokedEvent, SessionsChangedEvent } from '../types/session-events.type.js';
 import { toSession } from '../types/session.type.js';
 
 @Resolver()
-export class RevocationResolver {
+export class SessionEventsResolver {
   @Subscription(() => SessionRevokedEvent, {
     description:
       "Fires once when this connection's own session ends, by any path; the server then closes the socket with 4401 'session ended: <reason>'. " +
       'Over WebSocket only (graphql-transport-ws), authenticated in connection_init. Survives refreshSession: the socket belongs to the session. ' +
       'The socket is closed with 4419 (token expired) at the exp of the access token it was opened with; nothing is sent after that.',
-    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openRevocationStream(),
+    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openSessionEndedStream(),
   })
-  sessionRevoked(@Root() event: RevocationEvent): SessionRevokedEvent {
+  sessionRevoked(@Root() event: SessionEndedEvent): SessionRevokedEvent {
     return event;
   }
 
@@ -26,7 +26,9 @@ export class RevocationResolver {
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openChangeStream(),
   })
   mySessionsChanged(@Root() change: SessionChange, @Ctx() context: Context): SessionsChangedEvent {
-    return { type: change.type, session: toSession(change.session, callerOf(context).sessionId), isNewDevice: change.isNewDevice };
+    const session = toSession(change.session, callerOf(context).sessionId);
+    if (change.type === 'CREATED') return { type: change.type, session, isNewDevice: change.isNewDevice, isNewDeviceSignIn: change.isNewDevice, reason: null };
+    return { type: change.type, session, isNewDevice: false, isNewDeviceSignIn: null, reason: change.reason };
   }
 }
 

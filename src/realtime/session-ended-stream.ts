@@ -1,4 +1,4 @@
-import type { RevocationEvent } from './revocation-bus.js';
+import type { SessionEndedEvent } from './session-event-bus.js';
 
 /**
  * The source stream of one `sessionRevoked` subscription: at most one event, then the end.
@@ -6,19 +6,19 @@ import type { RevocationEvent } from './revocation-bus.js';
  * asks for the next value only after the previous one was written to the socket), with true, or
  * has stopped listening, with false, so the socket can be closed without cutting the event off.
  */
-export class RevocationStream implements AsyncIterableIterator<RevocationEvent> {
+export class SessionEndedStream implements AsyncIterableIterator<SessionEndedEvent> {
   readonly delivered: Promise<boolean>;
-  private event: RevocationEvent | undefined;
+  private event: SessionEndedEvent | undefined;
   private isTaken = false;
   private isEnded = false;
-  private waiting: ((result: IteratorResult<RevocationEvent>) => void) | undefined;
+  private waiting: ((result: IteratorResult<SessionEndedEvent>) => void) | undefined;
   private markDelivered!: (isWritten: boolean) => void;
 
   constructor() {
     this.delivered = new Promise((resolve) => { this.markDelivered = resolve; });
   }
 
-  push(event: RevocationEvent): void {
+  push(event: SessionEndedEvent): void {
     if (this.isEnded || this.event) return;
     this.event = event;
     if (this.waiting) {
@@ -28,7 +28,7 @@ export class RevocationStream implements AsyncIterableIterator<RevocationEvent> 
     }
   }
 
-  next(): Promise<IteratorResult<RevocationEvent>> {
+  next(): Promise<IteratorResult<SessionEndedEvent>> {
     if (this.isTaken) this.markDelivered(true);
     if (this.isTaken || this.isEnded) return this.return();
     if (this.event) {
@@ -38,7 +38,7 @@ export class RevocationStream implements AsyncIterableIterator<RevocationEvent> 
     return new Promise((resolve) => { this.waiting = resolve; });
   }
 
-  return(): Promise<IteratorResult<RevocationEvent>> {
+  return(): Promise<IteratorResult<SessionEndedEvent>> {
     this.isEnded = true;
     this.markDelivered(false);
     this.waiting?.({ value: undefined, done: true });

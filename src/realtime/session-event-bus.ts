@@ -5,7 +5,7 @@ import { revocationReasonEnum, type RevocationReason } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
 /** One session that has just ended, as every instance hears of it. */
-export interface RevocationEvent {
+export interface SessionEndedEvent {
   sessionId: string;
   /** Whose session it was; absent when only a re-check found it ended. */
   userId?: string;
@@ -20,43 +20,45 @@ export interface SessionCreatedEvent {
   isNewDevice: boolean;
 }
 
-export interface RevocationHandlers {
-  revoked(event: RevocationEvent): void;
+export interface SessionEventHandlers {
+  ended(event: SessionEndedEvent): void;
   created(event: SessionCreatedEvent): void;
   /** Events may have been missed (a dropped connection): re-check every session held. */
   resync(): void;
 }
 
 /**
- * Carries revocations between instances. Resolvers and services see only this, so a deployment
- * that outgrows Postgres notifications can put Redis or NATS pub/sub behind it instead.
+ * Carries session events between instances: sessions that ended (revoked, signed out, expired…)
+ * and sessions created. Resolvers and services see only this, so a deployment that outgrows
+ * Postgres notifications can put Redis or NATS pub/sub behind it instead.
  */
-export interface RevocationBus {
+export interface SessionEventBus {
   /**
-   * Called inside the transaction that revokes: the events must reach subscribers only once it
-   * commits, and never if it rolls back.
+   * Called inside the transaction that ends the sessions: the events must reach subscribers only
+   * once it commits, and never if it rolls back.
    */
-  publish(tx: Db, events: readonly RevocationEvent[]): Promise<void>;
-  /** Like `publish`, for a session created in `tx`. */
+  publishEnded(tx: Db, events: readonly SessionEndedEvent[]): Promise<void>;
+  /** Like `publishEnded`, for a session created in `tx`. */
   publishCreated(tx: Db, event: SessionCreatedEvent): Promise<void>;
-  /** Starts delivering every instance's revocations, this one's included. */
-  subscribe(handlers: RevocationHandlers): Promise<void>;
+  /** Starts delivering every instance's events, this one's included. */
+  subscribe(handlers: SessionEventHandlers): Promise<void>;
   /** Whether events are being received now (for readiness). */
   isReceiving(): boolean;
   close(): Promise<void>;
 }
 
-export const REVOCATION_CHANNEL = 'session_revoked';
+/** Named when it carried revocations only; kept, so that instances of both versions hear each other during a rolling deploy. */
+export const SESSION_EVENTS_CHANNEL = 'session_revoked';
 
 /**
  * The bus on Postgres `NOTIFY`: Postgres holds notifications back until the transaction commits
- * and drops them on rollback, which is exactly the guarantee `publish` promises. The same SQL
+ * and drops them on rollback, which is exactly the guarantee `publishEnded` and `publishCreated` promise. The same SQL
  * works on PGlite, in-process.
  */
-export function createNotifyRevocationBus(database: Pick<Database, 'listen'>, logger: Logger): RevocationBus {
+export function createNotifySessionEventBus(database: Pick<Database, 'listen'>, logger: Logger): SessionEventBus {
   let listener: Listener | undefined;
   return {
-    async publish(tx, events) {
+    async publishEnded(tx, events) {
       if (events.length === 0) return;
       // One statement for any number of sessions, up to 150 of them per notification: far fewer
       // notifications to deliver and parse in a fan-out, and each far below NOTIFY's 8000 bytes.
@@ -68,18 +70,18 @@ export function createNotifyRevocationBus(database: Pick<Database, 'listen'>, lo
     },
 
     async subscribe(handlers) {
-      listener = await database.listen(REVOCATION_CHANNEL, {
+      listener = await database.listen(SESSION_EVENTS_CHANNEL, {
         notification: (payload) => {
           const message = fromPayload(payload);
-          if (message?.kind === 'revoked') for (const event of message.events) handlers.revoked(event);
+          if (message?.kind === 'revoked') for (const event of message.events) handlers.ended(event);
           else if (message?.kind === 'created') handlers.created(message.event);
-          else logger.error({ channel: REVOCATION_CHANNEL }, 'ignored a malformed session notification');
+          else logger.error({ channel: SESSION_EVENTS_CHANNEL }, 'ignored a malformed session notification');
         },
-        connectionLost: () => logger.warn('revocation listener lost its database connection; reconnecting'),
+        connectionLost: () => logger.warn('session event listener lost its database connection; reconnecting'),
         connectFailed: (error, retryInMs) =>
-          logger.error({ err: error, retryInMs }, 'revocation listener could not connect to the database; retrying'),
+          logger.error({ err: error, retryInMs }, 'session event listener could not connect to the database; retrying'),
         reconnected: () => {
-          logger.info('revocation listener reconnected; re-checking the sessions of open sockets');
+          logger.info('session event listener reconnected; re-checking the sessions of open sockets');
           handlers.resync();
         },
       });
@@ -94,13 +96,13 @@ export function createNotifyRevocationBus(database: Pick<Database, 'listen'>, lo
 }
 
 function notify(tx: Db, payloads: string[]): Promise<unknown> {
-  return tx.execute(sql`SELECT pg_notify(${REVOCATION_CHANNEL}, payload) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS payload`);
+  return tx.execute(sql`SELECT pg_notify(${SESSION_EVENTS_CHANNEL}, payload) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS payload`);
 }
 
 const SESSIONS_PER_NOTIFICATION = 150;
 
 /** `{ kind, userId, reason, revokedAt, sessionIds }` per run of events that share all but the session. */
-function toPayloads(events: readonly RevocationEvent[]): string[] {
+function toPayloads(events: readonly SessionEndedEvent[]): string[] {
   const groups = new Map<string, { kind: 'revoked'; userId?: string; reason: RevocationReason; revokedAt: string; sessionIds: string[] }>();
   for (const { sessionId, userId, reason, revokedAt } of events) {
     const key = `${userId}|${reason}|${revokedAt.toISOString()}`;
@@ -117,7 +119,7 @@ function toPayloads(events: readonly RevocationEvent[]): string[] {
   });
 }
 
-type Message = { kind: 'revoked'; events: RevocationEvent[] } | { kind: 'created'; event: SessionCreatedEvent };
+type Message = { kind: 'revoked'; events: SessionEndedEvent[] } | { kind: 'created'; event: SessionCreatedEvent };
 
 function fromPayload(payload: string): Message | null {
   try {

@@ -1,0 +1,96 @@
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { sessions, users } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { SessionEndedEvent } from '../realtime/session-event-bus.js';
+import { endOf, sessionEndColumns } from './session-lifetime.js';
+import { publicUserColumns, type AuthCheck, type Authenticated } from './session-shapes.js';
+import type { AccessTokens } from './tokens.js';
+import { isSameHash } from './tokens.js';
+
+export interface SessionCheckDeps {
+  db: Db;
+  /** Where the per-request check reads; see `Database.sessionCheckDb`. @default db */
+  sessionCheckDb?: Db;
+  clock: Clock;
+  logger: Logger;
+  accessTokens: AccessTokens;
+  idleTimeoutSeconds: number;
+  lastActiveWriteIntervalSeconds: number;
+}
+
+/** Whether a session is still live: per request, per WebSocket operation, and for sockets after a gap in notifications. */
+export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, accessTokens, idleTimeoutSeconds, lastActiveWriteIntervalSeconds }: SessionCheckDeps) {
+  const loadSessionForAuth = sessionCheckDb
+    .select({ accessTokenHash: sessions.accessTokenHash, ...sessionEndColumns, freshAuthAt: sessions.freshAuthAt, user: publicUserColumns })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sql.placeholder('sessionId')))
+    .prepare('load_session_for_auth');
+
+  /** Records activity at most once per interval; never awaited by the request it comes from. */
+  function touchLastActive(sessionId: string, lastActiveAt: Date, now: Date): void {
+    const threshold = new Date(now.getTime() - lastActiveWriteIntervalSeconds * 1000);
+    if (lastActiveAt > threshold) return;
+    db.update(sessions)
+      .set({ lastActiveAt: now })
+      // The condition repeats the check in SQL, so concurrent requests and instances write once.
+      .where(and(eq(sessions.id, sessionId), lte(sessions.lastActiveAt, threshold)))
+      .then(undefined, (error: unknown) => logger.error({ err: error, sessionId }, 'could not record session activity'));
+  }
+
+  /** The session row's side of a check; the token's hash is compared when one is given. */
+  async function checkSession(sessionId: string, userId: string, tokenExpiresAt: Date, tokenHash?: string): Promise<AuthCheck> {
+    const [found] = await loadSessionForAuth.execute({ sessionId });
+    // A signed token of another user's session is one whose own session row is gone.
+    const row = found?.user.id === userId ? found : undefined;
+    const now = clock.now();
+    const ended = endOf(row, now, idleTimeoutSeconds);
+    if (!row || ended) return { ok: false, reason: !row ? 'invalid' : row.revokedAt ? 'revoked' : 'expired', ended };
+    if (tokenHash !== undefined && !isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };
+    touchLastActive(sessionId, row.lastActiveAt, now);
+    return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt, tokenExpiresAt } };
+  }
+
+  return {
+    /**
+     * The per-request check: a valid signature, then the session row (one query, user included),
+     * the token's hash compared in constant time, and the session neither revoked, expired nor idle.
+     */
+    async authenticate(accessToken: string): Promise<AuthCheck> {
+      const verified = await accessTokens.verify(accessToken);
+      if (!verified.ok) return verified;
+      const { sessionId, userId, tokenHash, expiresAt } = verified.claims;
+      return checkSession(sessionId, userId, expiresAt, tokenHash);
+    },
+
+    /**
+     * A WebSocket's check on each operation: its session still live. The socket belongs to the
+     * session, not to the newest token, so a refresh since it opened does not end it; the access
+     * token it opened with still bounds its life (`tokenExpiresAt`).
+     */
+    recheck(auth: Authenticated): Promise<AuthCheck> {
+      return checkSession(auth.sessionId, auth.user.id, auth.tokenExpiresAt);
+    },
+
+    /**
+     * Which of these sessions have ended (revoked, expired or gone), as session-ended events: how an
+     * instance catches up on notifications it may have missed.
+     */
+    async findEnded(sessionIds: readonly string[]): Promise<SessionEndedEvent[]> {
+      const now = clock.now();
+      const ended: SessionEndedEvent[] = [];
+      for (let start = 0; start < sessionIds.length; start += 1_000) {
+        const ids = sessionIds.slice(start, start + 1_000);
+        const rows = await db.select({ id: sessions.id, ...sessionEndColumns }).from(sessions).where(inArray(sessions.id, ids));
+        const found = new Map(rows.map((row) => [row.id, row]));
+        for (const id of ids) {
+          const end = endOf(found.get(id), now, idleTimeoutSeconds);
+          if (end) ended.push({ sessionId: id, reason: end.reason, revokedAt: end.at });
+        }
+      }
+      return ended;
+    },
+  };
+}

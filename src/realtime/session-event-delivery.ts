@@ -1,0 +1,81 @@
+import type { PublicSession } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { LiveConnections, SessionChangeKind } from './live-connections.js';
+import type { SessionEndedEvent, SessionEventBus } from './session-event-bus.js';
+
+const RESYNC_RETRY_MS = 1_000;
+
+/** What delivery reads of the sessions (the session service is one). */
+export interface SessionLookup {
+  /** Which of these sessions have ended, and how. */
+  findEnded(sessionIds: readonly string[]): Promise<SessionEndedEvent[]>;
+  /** These sessions of the user, as they are now. */
+  sessionsOf(userId: string, sessionIds: readonly string[]): Promise<PublicSession[]>;
+}
+
+export interface SessionEventDeliveryDeps {
+  bus: SessionEventBus;
+  connections: LiveConnections;
+  sessions: SessionLookup;
+  logger: Logger;
+}
+
+/**
+ * Hands every session end heard on the bus to this instance's sockets of that session, and every
+ * change to a user's sessions to that user's `mySessionsChanged` subscribers. When the bus may
+ * have missed events, every session that holds a socket here is re-checked in the database, until
+ * a check succeeds: no revocation is ever lost to a dropped connection.
+ */
+export async function deliverSessionEvents({ bus, connections, sessions, logger }: SessionEventDeliveryDeps): Promise<void> {
+  let retryTimer: NodeJS.Timeout | undefined;
+  // Changes heard in one turn of the event loop, by user and what happened: one query per user
+  // for a revocation of many sessions.
+  const pending = new Map<string, { userId: string; change: SessionChangeKind; sessionIds: string[] }>();
+
+  function queueChange(userId: string, sessionId: string, change: SessionChangeKind): void {
+    const key = `${userId}|${change.type}|${'reason' in change ? change.reason : change.isNewDevice}`;
+    if (pending.size === 0) setImmediate(() => void flushChanges());
+    const batch = pending.get(key) ?? { userId, change, sessionIds: [] };
+    batch.sessionIds.push(sessionId);
+    pending.set(key, batch);
+  }
+
+  async function flushChanges(): Promise<void> {
+    const batches = [...pending.values()];
+    pending.clear();
+    await Promise.all(batches.map(async ({ userId, change, sessionIds }) => {
+      // Checked once per batch, not per session: a fan-out revokes a thousand at a time.
+      if (connections.listeningToChanges(userId).length === 0) return;
+      try {
+        const changed = await sessions.sessionsOf(userId, sessionIds);
+        for (const connection of connections.listeningToChanges(userId)) {
+          for (const session of changed) connection.pushChange({ ...change, session });
+        }
+      } catch (error) {
+        logger.error({ err: error, userId }, 'could not deliver a change of sessions');
+      }
+    }));
+  }
+
+  async function resync(): Promise<void> {
+    clearTimeout(retryTimer);
+    try {
+      const ended = await sessions.findEnded(connections.sessionIds());
+      if (ended.length > 0) logger.info({ sessions: ended.length }, 'closing the sockets of sessions that ended while the listener was away');
+      await Promise.all(ended.map((event) => connections.revoke(event)));
+    } catch (error) {
+      logger.error({ err: error, retryInMs: RESYNC_RETRY_MS }, 'could not re-check the sessions of open sockets; retrying');
+      retryTimer = setTimeout(() => void resync(), RESYNC_RETRY_MS);
+      retryTimer.unref();
+    }
+  }
+
+  await bus.subscribe({
+    ended: (event) => {
+      void connections.revoke(event);
+      if (event.userId) queueChange(event.userId, event.sessionId, { type: 'REVOKED', reason: event.reason });
+    },
+    created: (event) => queueChange(event.userId, event.sessionId, { type: 'CREATED', isNewDevice: event.isNewDevice }),
+    resync: () => void resync(),
+  });
+}
