@@ -50,6 +50,11 @@ export interface RunningServer {
   /** Runs a background job now instead of at its next tick, and resolves once it is done: what tests wait on. */
   runJob(name: JobName): Promise<void>;
   /**
+   * Subscriptions running on this instance's sockets, or on one session's: once one is counted, an
+   * event published after reaches it. What tests wait on before publishing.
+   */
+  subscriptionCount(sessionId?: string): number;
+  /**
    * Closes every WebSocket with 1001 (going away), stops accepting, finishes in-flight requests,
    * and stops listening for session events. The database stays open.
    */
@@ -105,6 +110,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
     httpServer,
     runJob: (name) => jobs[name].runNow(),
+    subscriptionCount: (sessionId) => connections.subscriptionCount(sessionId),
     close: async () => {
       isStopping = true;
       // Sockets first, with 1001, so their clients reconnect elsewhere while HTTP drains.

@@ -1,15 +1,13 @@
 // Revocations reach sockets on other instances and survive a dropped listener; shutdown says "going away".
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LISTENER_APPLICATION_NAME } from '../src/db/listener.js';
 import { databaseOutage } from './helpers/db.js';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
-import { startMain, type MainProcess } from './helpers/process.js';
+import { migratedDataDir, startMain, type MainProcess } from './helpers/process.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
-import { connectSocket, SESSION_REVOKED, settle, waitFor, within, type SessionRevokedEvent } from './helpers/ws.js';
+import { connectSocket, SESSION_REVOKED, waitFor, whenSubscribed, within, type SessionRevokedEvent } from './helpers/ws.js';
 
 describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', () => {
   const authSecret = randomBytes(32).toString('hex');
@@ -30,7 +28,7 @@ describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', 
     const socket = connectSocket(second.url, phone.accessToken);
     await socket.acknowledged;
     const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
-    await settle();
+    await whenSubscribed(second, phone.session.id);
 
     await gql(first, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: laptop.accessToken, variables: { id: phone.session.id } });
     expect((await within(events.first, 3_000, 'event across instances')).sessionRevoked).toMatchObject({ sessionId: phone.session.id, reason: 'REVOKED' });
@@ -56,7 +54,7 @@ describe.runIf(testDriver === 'postgres')('a dropped session event listener', ()
     const socket = connectSocket(server.url, other.accessToken);
     await socket.acknowledged;
     const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
-    await settle();
+    await whenSubscribed(server, other.session.id);
 
     // Keep the listener out while the revocation happens: its NOTIFY goes to nobody.
     expect(await outage.begin(LISTENER_APPLICATION_NAME)).toBe(1);
@@ -80,7 +78,7 @@ describe('shutdown', () => {
   let adminUrl: string | undefined;
   let scratch: TestServer | undefined;
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-'));
+    dataDir = await migratedDataDir();
     // On Postgres, borrow a scratch database from an in-process server that is closed at the end.
     scratch = testDriver === 'postgres' ? await startTestServer() : undefined;
     adminUrl = scratch?.databaseUrl;

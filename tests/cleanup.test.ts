@@ -1,15 +1,13 @@
 // The cleanup removes exactly the rows past their retention, in batches, and `npm run cleanup` runs it once.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEANUP_LOCK_KEY, runCleanup } from '../src/jobs/cleanup.js';
 import { createLogger } from '../src/logger.js';
 import { queryRows } from './helpers/db.js';
 import { gql, signUpUser } from './helpers/graphql.js';
-import { runMain } from './helpers/process.js';
+import { migratedDataDir, runMain } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/ws.js';
 
@@ -129,7 +127,7 @@ describe('cleanup of sessions that ended while no instance ran', () => {
 
 describe('npm run cleanup', () => {
   let dataDir: string;
-  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'sessions-cleanup-')); });
+  beforeAll(async () => { dataDir = await migratedDataDir(); });
   afterAll(async () => { await rm(dataDir, { recursive: true, force: true }); });
 
   it('runs the cleanup once and exits 0', async () => {

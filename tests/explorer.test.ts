@@ -15,7 +15,7 @@ import { queryRows } from './helpers/db.js';
 import { openDocs, queryEditorText, runOperation, runOperationAt, runSubscription, setHeaders, waitForGraphiQL, waitForResult } from './helpers/graphiql-page.js';
 import { gql, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
-import { settle } from './helpers/ws.js';
+import { sessionOf, whenSubscribed } from './helpers/ws.js';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
@@ -171,7 +171,7 @@ describe.skipIf(testDriver === 'postgres')('the explorer in Chromium', () => {
     const { accessToken } = await signUpUser(server);
     await setHeaders(tab.page, { Authorization: `Bearer ${accessToken}` });
     await runSubscription(tab.page, 'Watch', 'subscription Watch { sessionRevoked { reason } }');
-    await settle();
+    await whenSubscribed(server, sessionOf(accessToken));
     expect((await gql(server, 'mutation { logout }', { token: accessToken })).data).toEqual({ logout: true });
     const result = await waitForResult(tab.page, 'sessionRevoked');
     expect(result).toEqual({ data: { sessionRevoked: { reason: 'LOGOUT' } } });

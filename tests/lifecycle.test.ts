@@ -16,7 +16,7 @@ async function eventsOf(server: TestServer, token: string): Promise<EventNode[]>
 }
 
 function subscribed(server: TestServer, token: string, sockets: SocketClient[]) {
-  return subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server.url, token, SESSION_REVOKED, sockets);
+  return subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server, token, SESSION_REVOKED, sockets);
 }
 
 describe('refresh-token reuse', () => {

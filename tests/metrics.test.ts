@@ -74,7 +74,7 @@ describe('metrics', () => {
     };
     const pushes = async () => (await scrape(server)).value('session_server_revocation_push_latency_seconds_count');
     expect(await gauges()).toEqual([0, 0]);
-    const { socket: phoneSocket, events } = await subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server.url, phone.accessToken, SESSION_REVOKED, sockets);
+    const { socket: phoneSocket, events } = await subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server, phone.accessToken, SESSION_REVOKED, sockets);
     const idle = connectSocket(server.url, laptop.accessToken);
     sockets.push(idle);
     await idle.acknowledged;

@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from './helpers/db.js';
+import { placeInData } from './helpers/geo-data.js';
 import { gql, PASSWORD, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -30,7 +31,8 @@ describe('new-device detection', () => {
     expect((await login(email, { ...lagos, 'user-agent': CHROME_124_WINDOWS })).isNewDevice).toBe(false);
     expect((await login(email, { ...lagos, 'user-agent': CHROME_125_WINDOWS })).isNewDevice).toBe(false);
     expect((await login(email, { ...lagos, 'user-agent': FIREFOX_LINUX })).isNewDevice).toBe(true);
-    // Same browser and OS from another country.
+    // Same browser and OS from another country (in the bundled data, which a refresh will not move to Nigeria).
+    expect((await placeInData('8.8.8.8'))?.countryCode).not.toBe((await placeInData('105.112.34.56'))?.countryCode);
     expect((await login(email, { 'x-forwarded-for': '8.8.8.8', 'user-agent': CHROME_124_WINDOWS })).isNewDevice).toBe(true);
   });
 

@@ -1,11 +1,10 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { gql, signUpUser } from './helpers/graphql.js';
-import { runMain, startMain } from './helpers/process.js';
+import { migratedDataDir, runMain, startMain } from './helpers/process.js';
 import { testDriver } from './helpers/server.js';
 
 describe('configuration', () => {
@@ -71,7 +70,7 @@ describe('start-up without a reachable Postgres', () => {
 
 describe.skipIf(testDriver !== 'pglite')('npm start on PGlite', () => {
   let dataDir: string;
-  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-')); });
+  beforeAll(async () => { dataDir = await migratedDataDir(); });
   afterAll(async () => { await rm(dataDir, { recursive: true, force: true }); });
 
   it('keeps accounts, sessions and the generated secret across a restart', async () => {
@@ -94,7 +93,7 @@ describe.skipIf(testDriver !== 'pglite')('npm start on PGlite', () => {
 
 describe.skipIf(testDriver !== 'pglite')('start-up on a taken port', () => {
   let dataDir: string;
-  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-')); });
+  beforeAll(async () => { dataDir = await migratedDataDir(); });
   afterAll(async () => { await rm(dataDir, { recursive: true, force: true }); });
 
   it('on a port in use, exits with one line naming host and port, and no stack', async () => {
@@ -111,6 +110,5 @@ describe.skipIf(testDriver !== 'pglite')('start-up on a taken port', () => {
     } finally {
       taken.close();
     }
-    // The port is tried only once PGlite has opened, which takes most of this on a busy machine.
-  }, 90_000);
+  });
 });

@@ -78,7 +78,7 @@ describe('changePassword', () => {
   it('replaces the password and ends every other session with PASSWORD_CHANGED, pushed', async () => {
     const me = await signUpUser(server);
     const other = await loginUser(server, me.user.email);
-    const { events } = await subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server.url, other.accessToken, SESSION_REVOKED, sockets);
+    const { events } = await subscribeOver<{ sessionRevoked: SessionRevokedEvent }>(server, other.accessToken, SESSION_REVOKED, sockets);
 
     expect((await gql(server, CHANGE, { token: me.accessToken, variables: { c: PASSWORD, n: NEW_PASSWORD } })).data).toEqual({ changePassword: true });
     expect((await within(events.first, 3_000, 'push')).sessionRevoked).toMatchObject({ sessionId: other.session.id, reason: 'PASSWORD_CHANGED' });

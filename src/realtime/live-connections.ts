@@ -201,10 +201,11 @@ export function createLiveConnections({ logger, clock, deliveryTimeoutMs = 1_000
       return count;
     },
 
-    /** Subscriptions running on these connections. */
-    subscriptionCount(): number {
+    /** Subscriptions running on these connections, or on one session's. */
+    subscriptionCount(sessionId?: string): number {
+      const sets = sessionId === undefined ? bySession.values() : [bySession.get(sessionId) ?? []];
       let count = 0;
-      for (const set of bySession.values()) for (const connection of set) count += connection.subscriptionCount;
+      for (const set of sets) for (const connection of set) count += connection.subscriptionCount;
       return count;
     },
   };

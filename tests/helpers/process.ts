@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { cp, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -58,4 +62,15 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
       return run.exited;
     },
   };
+}
+
+/**
+ * A new data directory holding a copy of the migrated PGlite cluster the global setup made, for a
+ * server process (`DATA_DIR`) that need not create one: that takes about 9 s on disk. Only a test
+ * of a first start on an empty directory needs one of its own. The caller removes it.
+ */
+export async function migratedDataDir(): Promise<string> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sessions-data-'));
+  await cp(inject('pgliteTemplateDir'), dataDir, { recursive: true });
+  return dataDir;
 }

@@ -30,6 +30,8 @@ export interface TestServer {
   clock: TestClock;
   /** Runs the expiry sweep or the cleanup now, and resolves once that run is done. */
   runJob: RunningServer['runJob'];
+  /** Subscriptions running on the server's sockets, or on one session's. */
+  subscriptionCount: RunningServer['subscriptionCount'];
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     databaseUrl: scratch?.url,
     clock,
     runJob: (name) => server.runJob(name),
+    subscriptionCount: (sessionId) => server.subscriptionCount(sessionId),
     async close() {
       await server.close();
       await database.close();

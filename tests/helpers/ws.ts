@@ -1,5 +1,9 @@
 import { createClient, type Client } from 'graphql-ws';
+import { decodeJwt } from 'jose';
 import WebSocket from 'ws';
+import { scrape } from './metrics.js';
+import type { MainProcess } from './process.js';
+import type { TestServer } from './server.js';
 
 export interface Closed {
   code: number;
@@ -28,6 +32,8 @@ export interface SocketClient {
   client: Client;
   /** Whether `connection_ack` arrived. */
   isAcknowledged(): boolean;
+  /** Whether the socket has closed (the client may open another for a later operation). */
+  isClosed(): boolean;
   /** Resolves once acknowledged; rejects if the socket closes first. */
   acknowledged: Promise<void>;
   /** Resolves with the close code and reason: the client never retries. */
@@ -45,6 +51,7 @@ export function wsUrl(httpUrl: string): string {
 /** Connects at once, with `authorization: Bearer <token>` in `connection_init` when a token is given. */
 export function connectSocket(httpUrl: string, token?: string, params: Record<string, unknown> = {}): SocketClient {
   let isAcknowledged = false;
+  let isClosed = false;
   let resolveClosed!: (closed: Closed) => void;
   const closed = new Promise<Closed>((resolve) => { resolveClosed = resolve; });
   let acknowledge!: () => void;
@@ -68,6 +75,7 @@ export function connectSocket(httpUrl: string, token?: string, params: Record<st
       },
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string | Buffer };
+        isClosed = true;
         resolveClosed({ code, reason: String(reason) });
       },
     },
@@ -75,6 +83,7 @@ export function connectSocket(httpUrl: string, token?: string, params: Record<st
   return {
     client,
     isAcknowledged: () => isAcknowledged,
+    isClosed: () => isClosed,
     acknowledged,
     closed,
     subscribe<T>(query: string, variables?: Record<string, unknown>): Subscription<T> {
@@ -104,12 +113,25 @@ export function connectSocket(httpUrl: string, token?: string, params: Record<st
   };
 }
 
+/** A server under test: one in this process (`startTestServer`), or one in another (`startMain`). */
+export type ServerUnderTest = Pick<TestServer, 'url' | 'subscriptionCount'> | Pick<MainProcess, 'url'>;
+
 /**
- * Long enough for a `subscribe` message to pass its session check and open its stream: the
- * protocol has no acknowledgement of a subscription to wait for instead.
+ * Resolves once `count` subscriptions of the session run on the server: the protocol acknowledges
+ * none, and an event published before a subscription's stream is open would miss it. A server in
+ * this process is asked for the session's; one in another process is read through its metrics
+ * gauge, which counts every session's, so there the test's must be its only subscriptions.
  */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 150));
+export async function whenSubscribed(server: ServerUnderTest, sessionId: string, count = 1): Promise<void> {
+  const running = 'subscriptionCount' in server
+    ? async () => server.subscriptionCount(sessionId)
+    : async () => (await scrape(server)).value('session_server_websocket_subscriptions');
+  await waitFor(async () => (await running()) >= count, `${count} subscription(s) of session ${sessionId}`);
+}
+
+/** The session an access token belongs to. */
+export function sessionOf(accessToken: string): string {
+  return decodeJwt(accessToken).sid as string;
 }
 
 /** Polls until `condition` holds; rejects after `timeoutMs`. */
@@ -125,12 +147,14 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
  * Connects with the token (tracked in `sockets` for disposal), waits for the ack, subscribes,
  * and waits for the subscription to be in place.
  */
-export async function subscribeOver<T>(httpUrl: string, token: string, query: string, sockets: SocketClient[]): Promise<{ socket: SocketClient; events: Subscription<T> }> {
-  const socket = connectSocket(httpUrl, token);
+export async function subscribeOver<T>(server: ServerUnderTest, token: string, query: string, sockets: SocketClient[]): Promise<{ socket: SocketClient; events: Subscription<T> }> {
+  const socket = connectSocket(server.url, token);
   sockets.push(socket);
   await socket.acknowledged;
+  const sessionId = sessionOf(token);
+  const before = 'subscriptionCount' in server ? server.subscriptionCount(sessionId) : 0;
   const events = socket.subscribe<T>(query);
-  await settle();
+  await whenSubscribed(server, sessionId, before + 1);
   return { socket, events };
 }
 
@@ -141,9 +165,13 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** True when the promise has not settled after `ms`. */
-export async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const marker = Symbol('pending');
-  const result = await Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(marker), ms))]);
-  return result === marker;
+/**
+ * Whether the socket is still open and answers a query over it: the later signal a "nothing
+ * happened to this socket" check waits for, since an event or a close sent to it before would
+ * have arrived first. (Once closed, the client would answer over a new socket.)
+ */
+export async function answersOver(socket: SocketClient): Promise<boolean> {
+  const query = socket.subscribe<{ __typename: string }>('{ __typename }');
+  await within(query.done, 2_000, 'a query over the socket');
+  return !socket.isClosed() && query.values.length === 1 && query.values[0]!.__typename === 'Query';
 }
