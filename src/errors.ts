@@ -1,6 +1,10 @@
 import { GraphQLError } from 'graphql';
 
-/** The one list of error codes a client can see in `extensions.code`. */
+/**
+ * The one list of error codes a client can see in `extensions.code`, over HTTP and WebSocket:
+ * this server's own, and those Apollo Server puts there itself. The schema's `ErrorCode` enum is
+ * built from it and from ERROR_CODE_DESCRIPTIONS (types/error.type.ts).
+ */
 export enum ErrorCode {
   Unauthenticated = 'UNAUTHENTICATED',
   BadUserInput = 'BAD_USER_INPUT',
@@ -8,33 +12,51 @@ export enum ErrorCode {
   EmailTaken = 'EMAIL_TAKEN',
   InvalidCredentials = 'INVALID_CREDENTIALS',
   InternalServerError = 'INTERNAL_SERVER_ERROR',
-  /** Too many failed password checks for this email and address, or this address. */
   RateLimited = 'RATE_LIMITED',
-  /** Sudo mode: the current session must prove the password again. */
   ReauthenticationRequired = 'REAUTHENTICATION_REQUIRED',
-  /** A WebSocket already runs as many operations as it may. */
   SubscriptionLimitReached = 'SUBSCRIPTION_LIMIT_REACHED',
-  /** The HTTP request itself is unusable: not JSON, too large, malformed. */
   BadRequest = 'BAD_REQUEST',
-  /** A browser page on an origin outside CORS_ORIGINS (HTTP 403, or the WebSocket upgrade refused with 403). */
   OriginNotAllowed = 'ORIGIN_NOT_ALLOWED',
-  /** The document is not GraphQL (Apollo's code, used over WebSocket too). */
   GraphqlParseFailed = 'GRAPHQL_PARSE_FAILED',
-  /** The operation does not fit the schema (Apollo's code, used over WebSocket too). */
   GraphqlValidationFailed = 'GRAPHQL_VALIDATION_FAILED',
-  /** Selections nest deeper than GRAPHQL_MAX_DEPTH. */
+  OperationResolutionFailure = 'OPERATION_RESOLUTION_FAILURE',
+  PersistedQueryNotFound = 'PERSISTED_QUERY_NOT_FOUND',
   QueryTooDeep = 'QUERY_TOO_DEEP',
-  /** More aliases than GRAPHQL_MAX_ALIASES. */
   TooManyAliases = 'TOO_MANY_ALIASES',
-  /** More directives than GRAPHQL_MAX_DIRECTIVES. */
   TooManyDirectives = 'TOO_MANY_DIRECTIVES',
-  /** A document of more than GRAPHQL_MAX_TOKENS tokens; parsing stops there. */
   TooManyTokens = 'TOO_MANY_TOKENS',
-  /** A document of more fields, fragment spreads and inline fragments than GRAPHQL_MAX_SELECTIONS. */
   TooManySelections = 'TOO_MANY_SELECTIONS',
-  /** An operation whose computed cost exceeds GRAPHQL_MAX_COST. */
   QueryTooCostly = 'QUERY_TOO_COSTLY',
 }
+
+/** What each code tells a client, as the schema documents it: a code without one does not compile. */
+export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
+  [ErrorCode.Unauthenticated]:
+    'No valid session: no token where one is needed, or one that is malformed, forged, expired, rotated away or revoked. HTTP 401. From refreshSession, `reason` says how the session ended, when it has.',
+  [ErrorCode.BadUserInput]:
+    'Input out of bounds; nothing was written. `field`, `fields` and `problems` name every bad field of the request by its path from the argument (`input.email`). Also Apollo\'s code for a variable of the wrong type, without those.',
+  [ErrorCode.NotFound]: "revokeSession on an id that is not one of the caller's active sessions: whether it exists, is someone else's or has ended is not told.",
+  [ErrorCode.EmailTaken]: 'signUp with an email that already has an account.',
+  [ErrorCode.InvalidCredentials]: 'A wrong email or password (login), or a wrong password (reauthenticate, changePassword); the two are not told apart.',
+  [ErrorCode.InternalServerError]: 'Something unexpected: logged on the server with its detail, answered with a generic message. Apollo also uses it for a persisted query whose hash does not match.',
+  [ErrorCode.RateLimited]:
+    'Too many failed password checks for this email and address, or this address; or too many sign-ups from this address. Refused without checking anything; `retryAfterSeconds` says when to try again.',
+  [ErrorCode.ReauthenticationRequired]: 'Sudo mode: ending another session needs a password check within FRESH_AUTH_SECONDS. Call reauthenticate, then retry.',
+  [ErrorCode.SubscriptionLimitReached]: 'One more operation on a WebSocket that already runs WS_MAX_SUBSCRIPTIONS of them.',
+  [ErrorCode.BadRequest]:
+    'The HTTP request is unusable: not JSON (400), the wrong content type (415), too large (413), a batch, a mutation over GET (405), a GET without a preflight header, or a subscription over HTTP.',
+  [ErrorCode.OriginNotAllowed]: 'A browser request from an origin outside CORS_ORIGINS: HTTP 403, or the WebSocket upgrade refused with 403.',
+  [ErrorCode.GraphqlParseFailed]: 'The document is not GraphQL. HTTP 400; over WebSocket it fails that operation only.',
+  [ErrorCode.GraphqlValidationFailed]: 'The operation does not fit the schema, or asks for __schema or __type with INTROSPECTION off. HTTP 400.',
+  [ErrorCode.OperationResolutionFailure]: 'The document holds several operations and operationName names none of them (or is missing). HTTP 400.',
+  [ErrorCode.PersistedQueryNotFound]: "An automatic persisted query's hash the server has not seen: send it again with its query.",
+  [ErrorCode.QueryTooDeep]: 'Selections nest deeper than GRAPHQL_MAX_DEPTH; nothing ran. HTTP 400.',
+  [ErrorCode.TooManyAliases]: 'More aliases than GRAPHQL_MAX_ALIASES; nothing ran. HTTP 400.',
+  [ErrorCode.TooManyDirectives]: 'More directives than GRAPHQL_MAX_DIRECTIVES; nothing ran. HTTP 400.',
+  [ErrorCode.TooManyTokens]: 'A document of more than GRAPHQL_MAX_TOKENS tokens; parsing stopped there. HTTP 400.',
+  [ErrorCode.TooManySelections]: 'More fields, fragment spreads and inline fragments than GRAPHQL_MAX_SELECTIONS; nothing ran. HTTP 400.',
+  [ErrorCode.QueryTooCostly]: "An operation whose cost exceeds GRAPHQL_MAX_COST; nothing ran. HTTP 400.",
+};
 
 /** Base of every error the server means a client to read. */
 export abstract class AppError extends GraphQLError {
@@ -53,9 +75,20 @@ export class UnauthenticatedError extends AppError {
 /** A field that acts as the caller, asked for without a checked session (the schema's `@Authorized()` check). */
 export class SessionRequiredError extends UnauthenticatedError {}
 
+/** One bad field of a request: its path from the argument (`input.email`, `input.device.deviceName`, `newPassword`), and what is wrong. */
+export interface InputProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Every bad field of a request in one error: `extensions.problems` lists them, `extensions.fields`
+ * their paths, `extensions.field` the first. The message joins the problems' messages.
+ */
 export class BadUserInputError extends AppError {
-  constructor(message: string, fields?: string[]) {
-    super(message, ErrorCode.BadUserInput, fields ? { fields } : {});
+  constructor(problems: readonly [InputProblem, ...InputProblem[]]) {
+    const fields = [...new Set(problems.map((problem) => problem.field))];
+    super(problems.map((problem) => problem.message).join('; '), ErrorCode.BadUserInput, { field: fields[0], fields, problems });
   }
 }
 

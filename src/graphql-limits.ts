@@ -3,6 +3,8 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
   Kind,
   parse,
@@ -139,23 +141,49 @@ function withoutSuggestions(message: string): string {
   return message.replace(/ ?Did you mean(.+?)\?$/, '');
 }
 
+/** An operation as a WebSocket `subscribe` message carries it. */
+export interface OperationRequest {
+  query: string;
+  operationName?: string | null | undefined;
+  variables?: Readonly<Record<string, unknown>> | null | undefined;
+}
+
 /**
- * Parses and validates an operation the way Apollo does for HTTP, for the WebSocket server.
+ * Parses and validates an operation, picks it out of its document and reads its variables, the
+ * way Apollo does for HTTP and with its codes, for the WebSocket server.
  * @returns the document, or the errors to answer with; never throws for a client's mistake.
  */
-export function checkOperation(schema: GraphQLSchema, query: string, checks: OperationChecks): DocumentNode | readonly GraphQLError[] {
+export function checkOperation(schema: GraphQLSchema, request: OperationRequest, checks: OperationChecks): DocumentNode | readonly GraphQLError[] {
   let document: DocumentNode;
   try {
-    document = parse(query, checks.parseOptions);
+    document = parse(request.query, checks.parseOptions);
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
     const code = isTokenLimitError(error.message) ? ErrorCode.TooManyTokens : ErrorCode.GraphqlParseFailed;
     return [new GraphQLError(error.message, { extensions: { code } })];
   }
   const errors = validate(schema, document, [...specifiedRules, ...checks.validationRules]);
-  if (errors.length === 0) return document;
-  return errors.map((error) => {
-    const message = checks.introspection ? error.message : withoutSuggestions(error.message);
-    return new GraphQLError(message, { extensions: { code: ErrorCode.GraphqlValidationFailed, ...error.extensions } });
-  });
+  if (errors.length > 0) {
+    return errors.map((error) => {
+      const message = checks.introspection ? error.message : withoutSuggestions(error.message);
+      return new GraphQLError(message, { extensions: { code: ErrorCode.GraphqlValidationFailed, ...error.extensions } });
+    });
+  }
+  return checkOperationInputs(schema, document, request) ?? document;
+}
+
+/**
+ * graphql-ws would answer an operation it cannot pick out with a bare "Unable to identify
+ * operation", and a variable of the wrong type with an error without a code: answer both as
+ * graphql-js words them and as Apollo codes them over HTTP.
+ */
+function checkOperationInputs(schema: GraphQLSchema, document: DocumentNode, { operationName, variables }: OperationRequest): readonly GraphQLError[] | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) {
+    const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+    return [new GraphQLError(message, { extensions: { code: ErrorCode.OperationResolutionFailure } })];
+  }
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (!coerced.errors) return undefined;
+  return coerced.errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: ErrorCode.BadUserInput } }));
 }

@@ -36,6 +36,11 @@ export function allowOrigins(allowed: readonly string[]): (request: IncomingMess
     maxAge: 600,
   });
   return (request, response) => {
+    // No CORS headers for a request no browser sent cross-origin: only the fact that they would differ.
+    if (request.headers.origin === undefined) {
+      response.setHeader('Vary', 'Origin');
+      return true;
+    }
     if (!isAllowedOrigin(request, allowed)) {
       sendTransportError(response, 403, 'This origin is not allowed (CORS_ORIGINS).', ErrorCode.OriginNotAllowed);
       return false;

@@ -4,13 +4,14 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type AuthChecker, type PubSub, type ValidatorFn } from 'type-graphql';
 import type { Context } from './context.js';
-import { BadUserInputError, SessionRequiredError } from './errors.js';
+import { BadUserInputError, SessionRequiredError, type InputProblem } from './errors.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { SessionEventsResolver } from './resolvers/session-events.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { findMalformedFields } from './text-input.js';
 import { UserResolver } from './resolvers/user.resolver.js';
+import { ErrorExtensions } from './types/error.type.js';
 
 /** Fields marked `@Authorized()` need a checked session; anything else is 401 UNAUTHENTICATED. */
 export const authChecker: AuthChecker<Context> = ({ context }) => {
@@ -19,28 +20,30 @@ export const authChecker: AuthChecker<Context> = ({ context }) => {
 };
 
 /**
- * Refuses text Postgres would refuse in any argument (see text-input.ts), then runs
- * class-validator on input objects, and reports every problem in one message. The offending
- * values are left out on purpose: one of them may be a password. type-graphql calls this once per
- * argument, before the resolver runs; each call checks them all, which costs nothing next to a query.
+ * Finds every bad field of a request before its resolver runs, and reports them all in one
+ * BAD_USER_INPUT: text Postgres would refuse in any argument (see text-input.ts), then the
+ * class-validator rules of the arguments' classes (`*.args.ts`, `*.input.ts`). Paths start at the
+ * argument (`input.device.deviceName`). The offending values are left out on purpose: one of them
+ * may be a password. type-graphql calls this once per argument class, each call seeing all the
+ * raw arguments; every field takes its arguments as one `@Args()` class, or one scalar `@Arg()`.
  */
 const validateInput: ValidatorFn = async (value, _type, { args }) => {
   const malformed = findMalformedFields(args);
-  if (malformed.length > 0) {
-    throw new BadUserInputError(`${malformed.join(', ')}: text may not contain a NUL character or an unpaired UTF-16 surrogate.`, malformed);
-  }
-  if (value === null || typeof value !== 'object') return;
-  const errors = await validate(value, { forbidUnknownValues: false });
-  if (errors.length === 0) return;
-  const problems = flattenErrors(errors);
-  throw new BadUserInputError(problems.map((p) => p.message).join('; '), problems.map((p) => p.field));
+  const invalid = value !== null && typeof value === 'object' ? problemsOf(await validate(value, { forbidUnknownValues: false })) : [];
+  const [first, ...rest] = [
+    ...malformed.map((field) => ({ field, message: `${field} may not contain a NUL character or an unpaired UTF-16 surrogate` })),
+    // A field already refused for its text says nothing more: its other checks ran on text it cannot have.
+    ...invalid.filter((problem) => !malformed.includes(problem.field)),
+  ];
+  if (first) throw new BadUserInputError([first, ...rest]);
 };
 
-function flattenErrors(errors: ValidationError[], prefix = ''): Array<{ field: string; message: string }> {
+/** class-validator's errors as problems, each message beginning with its field's whole path. */
+function problemsOf(errors: ValidationError[], prefix = ''): InputProblem[] {
   return errors.flatMap((error) => {
     const field = prefix + error.property;
     const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message: `${prefix}${message}` }));
-    return [...own, ...flattenErrors(error.children ?? [], `${field}.`)];
+    return [...own, ...problemsOf(error.children ?? [], `${field}.`)];
   });
 }
 
@@ -57,14 +60,25 @@ const noTopicPubSub: PubSub = {
   },
 };
 
-export function buildAppSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildAppSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: [AuthResolver, SessionEventsResolver, SecurityEventResolver, SessionResolver, UserResolver],
+    // Reached by no field: it documents what errors carry, and brings the ErrorCode enum with it.
+    orphanedTypes: [ErrorExtensions],
     authChecker,
     validateFn: validateInput,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     pubSub: noTopicPubSub,
   });
+  // type-graphql takes no description for the root types it makes; the schema is not yet anyone else's.
+  for (const [type, description] of [
+    [schema.getQueryType(), 'What a client reads: the signed-in user, their sessions and their security activity. Over HTTP or WebSocket.'],
+    [schema.getMutationType(), 'Signing up, in and out, refreshing tokens, and ending sessions. Over HTTP or WebSocket; cookie mode over HTTP only.'],
+    [schema.getSubscriptionType(), 'Pushed over WebSocket (graphql-transport-ws) only, to a connection authenticated in connection_init.'],
+  ] as const) {
+    if (type) type.description = description;
+  }
+  return schema;
 }
 
 /** The SDL committed as `schema.graphql`, sorted so that it changes only when the schema does. */

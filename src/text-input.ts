@@ -17,11 +17,10 @@ export function isWellFormedText(text: string): boolean {
 
 /**
  * The fields of a resolver's arguments that hold text Postgres would refuse, named as in
- * BAD_USER_INPUT's `fields`: a scalar argument by its name, an input object's fields by their
- * path inside it (`device.deviceName`).
+ * BAD_USER_INPUT's `fields`: by their path from the argument (`refreshToken`, `input.device.deviceName`).
  */
 export function findMalformedFields(args: Record<string, unknown>): string[] {
-  return Object.entries(args).flatMap(([name, value]) => (typeof value === 'string' ? malformedIn(value, name) : malformedIn(value, '')));
+  return Object.entries(args).flatMap(([name, value]) => malformedIn(value, name));
 }
 
 function malformedIn(value: unknown, path: string): string[] {

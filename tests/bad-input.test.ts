@@ -60,6 +60,31 @@ describe('bad input', () => {
     await expectRefused(LOGIN, { input: { email: existing.user.email, password: long } }, 'BAD_USER_INPUT');
   });
 
+  it('reports every bad field of a request in one error: their paths, what is wrong with each, the first in field', async () => {
+    const device = { deviceName: 'bad\u0000name', cpuCores: 0 };
+    const result = await expectRefused(SIGN_UP, { input: { email: 'not-an-email', password: 'short', device } }, 'BAD_USER_INPUT');
+    expect(result.errors).toHaveLength(1);
+    const fields = ['input.device.deviceName', 'input.email', 'input.password', 'input.device.cpuCores'];
+    expect(result.errors![0]!.extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: fields[0],
+      fields,
+      problems: fields.map((field) => ({ field, message: expect.stringMatching(new RegExp(`^${field.replaceAll('.', '\\.')} `)) })),
+    });
+    expect(result.errors![0]!.message).toBe(result.errors![0]!.extensions!.problems.map((problem: { message: string }) => problem.message).join('; '));
+  });
+
+  it('reports every bad argument of a field in one error', async () => {
+    const cases: Array<[string, Record<string, unknown>, string[]]> = [
+      ['mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }', { c: '', n: 'short' }, ['currentPassword', 'newPassword']],
+      ['query($f: Int, $a: String) { mySecurityEvents(first: $f, after: $a) { edges { cursor } } }', { f: 0, a: 'garbage' }, ['first', 'after']],
+    ];
+    for (const [query, variables, fields] of cases) {
+      const result = await gql(server, query, { variables, token: existing.accessToken });
+      expect(result.errors, fields.join()).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: fields[0], fields }) })]);
+    }
+  });
+
   it('answers EMAIL_TAKEN for an email already used, whatever its case and spacing', async () => {
     await expectRefused(SIGN_UP, { input: { email: ` ${existing.user.email.toUpperCase()} `, password: PASSWORD } }, 'EMAIL_TAKEN');
   });
@@ -129,9 +154,9 @@ describe('bad input', () => {
       };
       const before = await countEverything();
       const signUp = await expectRefused(SIGN_UP, { input: withBad({ email: uniqueEmail(), password: PASSWORD }) }, 'BAD_USER_INPUT');
-      expect(signUp.errors![0]!.extensions!.fields).toEqual([field]);
+      expect(signUp.errors![0]!.extensions).toMatchObject({ field: `input.${field}`, fields: [`input.${field}`] });
       const login = await expectRefused(LOGIN, { input: withBad({ email: existing.user.email, password: PASSWORD }) }, 'BAD_USER_INPUT');
-      expect(login.errors![0]!.extensions!.fields).toEqual([field]);
+      expect(login.errors![0]!.extensions).toMatchObject({ field: `input.${field}`, fields: [`input.${field}`] });
       // Nothing was checked, so nothing counts as a failed login either.
       expect(await countEverything()).toBe(before);
     });
@@ -147,7 +172,7 @@ describe('bad input', () => {
       for (const [query, variables, field] of cases) {
         const result = await gql(server, query, { variables, token: existing.accessToken });
         expect(result.code, field).toBe('BAD_USER_INPUT');
-        expect(result.errors![0]!.extensions!.fields).toEqual([field]);
+        expect(result.errors![0]!.extensions).toMatchObject({ field, fields: [field] });
       }
       expect(await countEverything()).toBe(before);
       expect((await gql(server, '{ me { id } }', { token: existing.accessToken })).status).toBe(200);

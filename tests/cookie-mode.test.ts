@@ -117,7 +117,7 @@ describe('cookie mode', () => {
     const query = `mutation { login(input: { email: "${user.user.email}", password: "${PASSWORD}", refreshTokenInCookie: true }) { accessToken } }`;
     const results = socket.client.iterate({ query });
     const { value } = await within(results.next(), 3_000, 'login over the socket');
-    expect(value).toMatchObject({ data: null, errors: [{ extensions: { code: 'BAD_USER_INPUT', fields: ['refreshTokenInCookie'] } }] });
+    expect(value).toMatchObject({ data: null, errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'input.refreshTokenInCookie', fields: ['input.refreshTokenInCookie'] } }] });
     const sessions = await queryRows(server.database, sql`SELECT id FROM sessions WHERE user_id = ${user.user.id}`);
     expect(sessions).toHaveLength(1);
     await socket.dispose();

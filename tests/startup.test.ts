@@ -87,7 +87,8 @@ describe.skipIf(testDriver !== 'pglite')('npm start on PGlite', () => {
     } finally {
       await second.stop();
     }
-  });
+    // Two starts, the first making a new cluster: most of a minute on a busy 2-core machine.
+  }, 90_000);
 });
 
 describe.skipIf(testDriver !== 'pglite')('start-up on a taken port', () => {

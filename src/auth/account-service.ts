@@ -7,7 +7,7 @@ import type { DeviceDetails } from '../devices/device-info.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createPasswordCheck, type PasswordRefusal, type RateLimited } from './password-check.js';
-import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
+import { hashPassword } from './passwords.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { SignUpThrottle } from './sign-up-throttle.js';
 import type { Revoker } from './revocations.js';
@@ -24,13 +24,6 @@ const EMAIL_MAX_LENGTH = 254;
 export function normalizeEmail(raw: string): string | null {
   const email = raw.trim().toLowerCase().normalize('NFC');
   return email.length <= EMAIL_MAX_LENGTH && isEmail(email) ? email : null;
-}
-
-/** What is wrong with a new password, or null. Length only: composition rules make passwords weaker (NIST 800-63B). */
-export function describePasswordProblem(password: string): string | null {
-  if (password.length < PASSWORD_MIN_LENGTH) return `Password must be at least ${PASSWORD_MIN_LENGTH} characters.`;
-  if (password.length > PASSWORD_MAX_LENGTH) return `Password must be at most ${PASSWORD_MAX_LENGTH} characters.`;
-  return null;
 }
 
 /** Where a sign-in comes from: the device and the request. */

@@ -60,15 +60,26 @@ export class NotFoundError extends SessionClientError {
   }
 }
 
-/** Input out of bounds; `fields` names the offending ones (`email`, `device.deviceName`), `field` the first. */
+/** One bad field: its path from the argument (`input.email`), and what is wrong with it. */
+export interface InputProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Input out of bounds; `fields` names the offending ones by their path from the argument
+ * (`input.email`, `input.device.deviceName`), `field` the first, `problems` each with its message.
+ */
 export class BadUserInputError extends SessionClientError {
   declare readonly code: 'BAD_USER_INPUT';
   readonly fields: readonly string[];
   readonly field: string | undefined;
-  constructor(message: string, status: number, errors: readonly GraphQLErrorBody[], fields: readonly string[]) {
+  readonly problems: readonly InputProblem[];
+  constructor(message: string, status: number, errors: readonly GraphQLErrorBody[], fields: readonly string[], problems: readonly InputProblem[] = []) {
     super(message, 'BAD_USER_INPUT', status, errors);
     this.fields = fields;
     this.field = fields[0];
+    this.problems = problems;
   }
 }
 
@@ -95,9 +106,15 @@ export function toClientError(errors: readonly GraphQLErrorBody[], status: numbe
       return new NotFoundError(first.message, status, errors);
     case 'BAD_USER_INPUT': {
       const fields = Array.isArray(extensions.fields) ? extensions.fields.filter((field): field is string => typeof field === 'string') : [];
-      return new BadUserInputError(first.message, status, errors, fields);
+      const problems = Array.isArray(extensions.problems) ? extensions.problems.filter(isInputProblem) : [];
+      return new BadUserInputError(first.message, status, errors, fields, problems);
     }
     default:
       return new SessionClientError(first.message, code, status, errors);
   }
+}
+
+function isInputProblem(value: unknown): value is InputProblem {
+  const problem = value as Partial<InputProblem> | null;
+  return typeof problem?.field === 'string' && typeof problem.message === 'string';
 }

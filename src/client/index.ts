@@ -11,6 +11,7 @@ export {
   UnauthenticatedError,
   type ClientError,
   type GraphQLErrorBody,
+  type InputProblem,
 } from './errors.js';
 export type { AuthPayload, Credentials, DeviceInfo, DeviceType, RevocationReason, Session, TypedDocument, User } from './operations.js';
 export type { FetchLike } from './http.js';

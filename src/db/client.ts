@@ -8,6 +8,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { restrictDataDir } from './data-dir.js';
 import { listenOnPglite, listenOnPostgres, type Listener, type ListenerEvents } from './listener.js';
+import { ensurePgliteCluster, pgliteOptions } from './pglite-cluster.js';
 import * as schema from './schema.js';
 
 /** The Drizzle handle both drivers share: services never know which one they talk to. */
@@ -102,10 +103,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<Database> {
   const heldLocks = new Set<number>();
   if (dataDir) await restrictDataDir(dataDir);
-  const client = dataDir ? new PGlite(dataDir) : new PGlite({ loadDataDir });
+  if (dataDir) await ensurePgliteCluster(dataDir);
+  const client = new PGlite({ ...pgliteOptions, dataDir, loadDataDir });
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
-  // Again: a new directory's initial cluster, unpacked as PGlite opened, came out 666.
+  // Again: a cluster PGlite made (in the child process, without a build) comes out 666.
   if (dataDir) await restrictDataDir(dataDir);
   return {
     db,

@@ -20,6 +20,11 @@ export function sessionEndedCloseReason(reason: RevocationReason): string {
   return `${SESSION_ENDED_PREFIX}${reason}`;
 }
 
+/** The reason of a `sessionEndedCloseReason` (`REVOKED`), or undefined for any other close reason. */
+export function endedSessionReasonOf(closeReason: string): string | undefined {
+  return closeReason.startsWith(SESSION_ENDED_PREFIX) ? closeReason.slice(SESSION_ENDED_PREFIX.length) : undefined;
+}
+
 /**
  * The access token the socket was opened with has reached its `exp`. graphql-ws has no code for it,
  * and its client does not treat this one as final: it reconnects, with its newest token when

@@ -122,7 +122,7 @@ export function attachWebSocketServer<Session extends SocketSession>(deps: WebSo
         }
         ctx.extra.auth = auth;
         // Our own parse and validation: graphql-ws's would throw on a syntax error and end the socket.
-        const document = checkOperation(deps.schema, payload.query, deps.checks);
+        const document = checkOperation(deps.schema, payload, deps.checks);
         if (!('kind' in document)) return document;
         return { schema: deps.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },

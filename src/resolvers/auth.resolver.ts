@@ -1,6 +1,5 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
-import { describePasswordProblem, normalizeEmail, type SignInOrigin } from '../auth/account-service.js';
-import { PASSWORD_MAX_LENGTH } from '../auth/passwords.js';
+import { Arg, Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { normalizeEmail, type SignInOrigin } from '../auth/account-service.js';
 import type { IssuedSession } from '../auth/session-shapes.js';
 import { callerOf, requestOriginOf, type Context } from '../context.js';
 import { DEVICE_TEXT_MAX_LENGTH } from '../devices/device-bounds.js';
@@ -8,7 +7,8 @@ import { describeDevice } from '../devices/device-info.js';
 import type { PasswordRefusal } from '../auth/password-check.js';
 import { BadUserInputError, EmailTakenError, InvalidCredentialsError, RateLimitedError, UnauthenticatedError, type AppError } from '../errors.js';
 import { AuthPayload } from '../types/auth-payload.type.js';
-import { LoginInput, SignUpInput, type DeviceInfoInput } from '../types/auth.input.js';
+import { ChangePasswordArgs, LoginArgs, ReauthenticateArgs, SignUpArgs } from '../types/auth.args.js';
+import type { DeviceInfoInput } from '../types/auth.input.js';
 import { toSession } from '../types/session.type.js';
 import type { RefreshCookie } from '../refresh-cookie.js';
 
@@ -17,10 +17,8 @@ const REFRESH_TOKEN_MAX_LENGTH = 512;
 @Resolver()
 export class AuthResolver {
   @Mutation(() => AuthPayload, { description: 'Creates the account and its first session.' })
-  async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() context: Context): Promise<AuthPayload> {
+  async signUp(@Args(() => SignUpArgs) { input }: SignUpArgs, @Ctx() context: Context): Promise<AuthPayload> {
     const email = requireEmail(input.email);
-    const problem = describePasswordProblem(input.password);
-    if (problem) throw new BadUserInputError(problem, ['password']);
     const cookie = cookieFor(context, input.refreshTokenInCookie);
     const result = await context.services.accounts.signUp(email, input.password, originOf(context, input.device));
     if (!result.ok) throw refusalError(result);
@@ -28,9 +26,8 @@ export class AuthResolver {
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in, creating a new session every time.' })
-  async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: Context): Promise<AuthPayload> {
+  async login(@Args(() => LoginArgs) { input }: LoginArgs, @Ctx() context: Context): Promise<AuthPayload> {
     const email = requireEmail(input.email);
-    requirePasswordShape(input.password, 'password');
     const cookie = cookieFor(context, input.refreshTokenInCookie);
     const result = await context.services.accounts.login(email, input.password, originOf(context, input.device));
     if (!result.ok) throw refusalError(result);
@@ -43,7 +40,11 @@ export class AuthResolver {
       'Without refreshToken, the one in the cookie of cookie mode, whose successor goes back in the cookie. ' +
       'UNAUTHENTICATED on failure, with extensions.reason (a RevocationReason) when the session has ended.',
   })
-  async refreshSession(@Arg('refreshToken', () => String, { nullable: true }) refreshToken: string | null | undefined, @Ctx() context: Context): Promise<AuthPayload> {
+  async refreshSession(
+    @Arg('refreshToken', () => String, { nullable: true, description: 'The refreshToken of the last pair; without it, the cookie of cookie mode.' })
+    refreshToken: string | null | undefined,
+    @Ctx() context: Context,
+  ): Promise<AuthPayload> {
     // Cookie mode only when no token is given: an explicit one never touches the cookie.
     const cookie = refreshToken == null ? context.refreshCookie : undefined;
     const token = refreshToken ?? cookie?.read();
@@ -72,8 +73,7 @@ export class AuthResolver {
   @Mutation(() => Boolean, {
     description: 'Proves the password again, so that this session may end other sessions for the next FRESH_AUTH_SECONDS. Throttled like login.',
   })
-  async reauthenticate(@Arg('password', () => String) password: string, @Ctx() context: Context): Promise<boolean> {
-    requirePasswordShape(password, 'password');
+  async reauthenticate(@Args(() => ReauthenticateArgs) { password }: ReauthenticateArgs, @Ctx() context: Context): Promise<boolean> {
     const result = await context.services.accounts.reauthenticate(callerOf(context), password, requestOriginOf(context));
     if (!result.ok) throw refusalError(result);
     return true;
@@ -82,14 +82,9 @@ export class AuthResolver {
   @Authorized()
   @Mutation(() => Boolean, { description: 'Replaces the password; by default also ends every other session (reason PASSWORD_CHANGED).' })
   async changePassword(
-    @Arg('currentPassword', () => String) currentPassword: string,
-    @Arg('newPassword', () => String) newPassword: string,
-    @Arg('signOutOtherSessions', () => Boolean, { defaultValue: true }) signOutOtherSessions: boolean,
+    @Args(() => ChangePasswordArgs) { currentPassword, newPassword, signOutOtherSessions }: ChangePasswordArgs,
     @Ctx() context: Context,
   ): Promise<boolean> {
-    requirePasswordShape(currentPassword, 'currentPassword');
-    const problem = describePasswordProblem(newPassword);
-    if (problem) throw new BadUserInputError(problem, ['newPassword']);
     const caller = callerOf(context);
     const result = await context.services.accounts.changePassword(caller, currentPassword, newPassword, signOutOtherSessions, requestOriginOf(context));
     if (!result.ok) throw refusalError(result);
@@ -106,22 +101,16 @@ function refusalError(refusal: PasswordRefusal | { reason: 'EMAIL_TAKEN' }): App
   }
 }
 
-/** A password to check (not to set): anything from 1 to the maximum length. */
-function requirePasswordShape(password: string, field: string): void {
-  if (password.length === 0 || password.length > PASSWORD_MAX_LENGTH) {
-    throw new BadUserInputError(`Password must be 1 to ${PASSWORD_MAX_LENGTH} characters.`, [field]);
-  }
-}
-
+/** The address as an account holds it; `@IsAccountEmail` has already refused one it cannot be. */
 function requireEmail(raw: string): string {
   const email = normalizeEmail(raw);
-  if (!email) throw new BadUserInputError('Email must be a valid address of at most 254 characters.', ['email']);
+  if (!email) throw new BadUserInputError([{ field: 'input.email', message: 'input.email must be a valid email address of at most 254 characters' }]);
   return email;
 }
 
 function originOf(context: Context, device: DeviceInfoInput | null | undefined): SignInOrigin {
   if (context.deviceIdHeader && context.deviceIdHeader.length > DEVICE_TEXT_MAX_LENGTH) {
-    throw new BadUserInputError(`X-Device-Id must be at most ${DEVICE_TEXT_MAX_LENGTH} characters.`, ['X-Device-Id']);
+    throw new BadUserInputError([{ field: 'X-Device-Id', message: `The X-Device-Id header must be at most ${DEVICE_TEXT_MAX_LENGTH} characters` }]);
   }
   return { device: describeDevice(device, { userAgent: context.userAgent, deviceIdHeader: context.deviceIdHeader, hints: context.clientHints }), ...requestOriginOf(context) };
 }
@@ -129,7 +118,9 @@ function originOf(context: Context, device: DeviceInfoInput | null | undefined):
 /** Cookie mode's cookie when the client asked for it; refused where no cookie can be set (over WebSocket), before anything is written. */
 function cookieFor(context: Context, isWanted: boolean): RefreshCookie | undefined {
   if (!isWanted) return undefined;
-  if (!context.refreshCookie) throw new BadUserInputError('refreshTokenInCookie needs an HTTP request: a WebSocket message cannot set a cookie.', ['refreshTokenInCookie']);
+  if (!context.refreshCookie) {
+    throw new BadUserInputError([{ field: 'input.refreshTokenInCookie', message: 'input.refreshTokenInCookie needs an HTTP request: a WebSocket message cannot set a cookie' }]);
+  }
   return context.refreshCookie;
 }
 

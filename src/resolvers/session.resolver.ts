@@ -1,8 +1,8 @@
-import { isUUID } from 'class-validator';
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Args, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { callerOf, requestOriginOf, type Context } from '../context.js';
 import type { RevokeResult } from '../auth/session-service.js';
-import { BadUserInputError, NotFoundError, ReauthenticationRequiredError } from '../errors.js';
+import { NotFoundError, ReauthenticationRequiredError } from '../errors.js';
+import { RevokeSessionArgs } from '../types/session.args.js';
 import { Session, toSession } from '../types/session.type.js';
 
 @Resolver(() => Session)
@@ -19,9 +19,8 @@ export class SessionResolver {
   @Mutation(() => Boolean, {
     description: "Ends one of the caller's own active sessions, the current one included. Another session needs a password check within FRESH_AUTH_SECONDS (REAUTHENTICATION_REQUIRED). Ending the current one clears the refresh cookie of cookie mode.",
   })
-  async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+  async revokeSession(@Args(() => RevokeSessionArgs) { id }: RevokeSessionArgs, @Ctx() context: Context): Promise<boolean> {
     const caller = callerOf(context);
-    if (!isUUID(id)) throw new BadUserInputError('Session id must be a UUID.', ['id']);
     const count = countOf(await context.services.sessions.revokeSession(caller, id, requestOriginOf(context)));
     // One answer for "no such id", "someone else's" and "already ended", so ids cannot be probed.
     if (count === 0) throw new NotFoundError('No active session with this id.');

@@ -13,13 +13,13 @@ export class AuthPayload {
   })
   refreshToken!: string | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When accessToken stops working (ACCESS_TOKEN_TTL_SECONDS, never past the session\'s end): refresh before then.' })
   accessTokenExpiresAt!: Date;
 
-  @Field(() => User)
+  @Field(() => User, { description: 'The signed-in account.' })
   user!: User;
 
-  @Field(() => Session)
+  @Field(() => Session, { description: 'The session the tokens belong to; isCurrent is true.' })
   session!: Session;
 
   @Field(() => Boolean, {

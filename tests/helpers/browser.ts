@@ -30,12 +30,21 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
+/** Opens `url` in a fresh headless Chromium (a temporary profile, removed on close) at 1280x800. */
+export async function openInChromium(url: string): Promise<BrowserTab> {
+  const browser = await launchChromium();
+  const tab = await openTab(browser, url);
+  return { ...tab, close: () => browser.close() };
+}
+
 /**
- * Opens `url` in a new page of `browser` at 1280x800, in a context of its own: no cookies or
- * storage from another page. Closing it closes that context.
+ * Opens `url` in a new context of a running `browser`, at 1280x800: a tab with storage of its own
+ * (GraphiQL's saved tabs, cookies), so that tests sharing one browser see nothing of each other.
+ * Its `close` closes that context only.
  */
 export async function openTab(browser: Browser, url: string): Promise<BrowserTab> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
   // Well within the test's own timeout, so that a step that hangs is named in the failure.
   page.setDefaultTimeout(10_000);
   const origin = new URL(url);
@@ -52,7 +61,7 @@ export async function openTab(browser: Browser, url: string): Promise<BrowserTab
   });
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(url);
-  return { page, foreignRequests, errors, close: () => page.context().close() };
+  return { page, foreignRequests, errors, close: () => context.close() };
 }
 
 /** Same host and port; `ws:` counts as `http:` and `wss:` as `https:`. */

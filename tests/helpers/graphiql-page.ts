@@ -48,6 +48,28 @@ export async function runSubscription(page: Page, name: string, document: string
   await subscribed;
 }
 
+/** The query editor's whole text. */
+export async function queryEditorText(page: Page): Promise<string> {
+  // CodeMirror 5 hangs its instance on its wrapper element; its text is the whole document, not just the lines in view.
+  return page.locator(`${QUERY_EDITOR} .CodeMirror`).evaluate((element) => (element as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue());
+}
+
+/**
+ * Runs, as a person would with Ctrl+Enter, the operation of the editor's text that begins with
+ * `heading` (`mutation Login`), leaving the text as it is.
+ */
+export async function runOperationAt(page: Page, heading: string): Promise<void> {
+  await page.locator(`${QUERY_EDITOR} .CodeMirror`).evaluate((element, wanted) => {
+    const editor = (element as unknown as { CodeMirror: { getValue(): string; setCursor(line: number, ch: number): void; focus(): void } }).CodeMirror;
+    const line = editor.getValue().split('\n').findIndex((text) => text.startsWith(wanted));
+    if (line === -1) throw new Error(`no line starts with ${wanted}`);
+    editor.focus();
+    // Inside the operation, past its keyword: GraphiQL picks the operation to run from the cursor.
+    editor.setCursor(line + 1, 0);
+  }, heading);
+  await page.keyboard.press('ControlOrMeta+Enter');
+}
+
 /** Opens the Headers tab under the query editor and types the headers in as JSON. */
 export async function setHeaders(page: Page, headers: Record<string, string>): Promise<void> {
   await page.getByRole('button', { name: 'Headers', exact: true }).click();

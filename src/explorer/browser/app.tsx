@@ -4,12 +4,13 @@ import { createFetcher } from './fetcher.js';
 import 'graphiql/style.css';
 import './app.css';
 
-const DEFAULT_QUERY = `# 1. Run SignUp (or log in), copy the accessToken.
+const DEFAULT_QUERY = `# 1. Run SignUp, or Login once you have an
+#    account; copy its accessToken.
 # 2. In Headers, below, put
 #    { "Authorization": "Bearer <accessToken>" }
 # 3. Run MySessions: this browser, isCurrent true.
-# 4. Run SessionRevoked, then sign this session out
-#    from another tab: the event appears here.
+# 4. Run SessionRevoked, then Logout in another
+#    tab (same header): the event appears here.
 # Ctrl+Enter runs the operation under the cursor.
 
 mutation SignUp {
@@ -22,10 +23,25 @@ mutation SignUp {
   }
 }
 
+mutation Login {
+  login(input: {
+    email: "you@example.com"
+    password: "correct horse battery staple"
+  }) {
+    accessToken
+    isNewDevice
+    session { id deviceName }
+  }
+}
+
 query MySessions {
   mySessions {
     id deviceName browser os ipAddress isCurrent
   }
+}
+
+mutation Logout {
+  logout
 }
 
 subscription SessionRevoked {

@@ -1,7 +1,7 @@
 import { createGraphiQLFetcher, type Fetcher, type FetcherOpts, type FetcherParams, type FetcherReturnType } from '@graphiql/toolkit';
 import { getOperationAST } from 'graphql';
 import { CloseCode, createClient, type FormattedExecutionResult } from 'graphql-ws/client';
-import { TOKEN_EXPIRED_CLOSE_CODE } from '../../realtime/close-codes.js';
+import { endedSessionReasonOf, TOKEN_EXPIRED_CLOSE_CODE } from '../../realtime/close-codes.js';
 
 /**
  * Queries and mutations go over HTTP to `endpoint`; subscriptions over a WebSocket to the same URL,
@@ -39,11 +39,42 @@ async function* subscribe(url: string, params: FetcherParams, headers: Record<st
     }
   } catch (error) {
     if (!(error instanceof CloseEvent)) throw error;
-    if (error.code === TOKEN_EXPIRED_CLOSE_CODE) throw new Error(`The server closed the socket: ${error.code} ${error.reason}. Run refreshSession and put the new accessToken in Headers.`);
-    if (error.code !== CloseCode.Unauthorized) throw new Error(`The server closed the socket: ${error.code} ${error.reason}`.trim());
-    if (hasReceived) return;
-    throw new Error(`The server closed the socket: ${error.code} ${error.reason}. Put { "Authorization": "Bearer <accessToken>" } in Headers.`);
+    const message = closedMessage(error, hasReceived, headers);
+    // A result rather than a thrown Error, which the pane would show with its stack trace.
+    if (message) yield { errors: [{ message }] };
   } finally {
     await client.dispose();
   }
+}
+
+/** What the pane says when the server closed the socket; nothing for the 4401 that follows a `sessionRevoked` event. */
+function closedMessage(event: CloseEvent, hasReceived: boolean, headers: Record<string, unknown>): string | undefined {
+  const closed = `The server closed the socket: ${event.code} ${event.reason}`.trim();
+  if (event.code === TOKEN_EXPIRED_CLOSE_CODE) return `${closed}. Run refreshSession and put the new accessToken in Headers.`;
+  if (event.code !== CloseCode.Unauthorized) return closed;
+  if (hasReceived) return undefined;
+  return `${closed}. ${adviceFor(event.reason, headers)}`;
+}
+
+/** How a session ended, in words, by its RevocationReason. */
+const ENDINGS: Record<string, string> = {
+  LOGOUT: 'it was signed out',
+  REVOKED: 'it was revoked',
+  EXPIRED: 'it expired',
+  REFRESH_TOKEN_REUSE: 'one of its refresh tokens was used twice',
+  PASSWORD_CHANGED: 'the password was changed',
+  SESSION_LIMIT: 'too many newer sessions were signed in',
+};
+
+const SIGN_IN_AGAIN = 'Run Login (or SignUp) and put the new accessToken in Headers.';
+
+/**
+ * What to do about a 4401 that ended a subscription before anything arrived. Asking for the header
+ * is only right when there is none: with a token whose session is over, the person must sign in again.
+ */
+function adviceFor(closeReason: string, headers: Record<string, unknown>): string {
+  const ended = endedSessionReasonOf(closeReason);
+  if (ended) return `The session of the token in Headers has ended: ${ENDINGS[ended] ?? 'it is over'}. ${SIGN_IN_AGAIN}`;
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) return 'Put { "Authorization": "Bearer <accessToken>" } in Headers.';
+  return `The token in Headers is not a live access token: mistyped, not "Bearer <accessToken>", or replaced by a refresh. ${SIGN_IN_AGAIN}`;
 }

@@ -80,8 +80,24 @@ export interface ServerOptions {
 export async function withServer<T>(
   databaseEnv: DatabaseEnv,
   use: (url: string, server: ServerProcess) => Promise<T>,
-  { nodeArgs = [], entry = [serverEntry] }: ServerOptions = {},
+  options: ServerOptions = {},
 ): Promise<T> {
+  const { child, baseUrl } = await spawnServer(databaseEnv, options);
+  try {
+    const url = `${baseUrl}/graphql`;
+    await waitUntilAnswering(url, child);
+    // The server is node itself (no shell in between), so this pid is the process to measure.
+    return await use(url, { pid: child.pid! });
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+/**
+ * Starts the server process on a free port without waiting for it; the caller waits as it needs
+ * to, and stops it with `stopProcess`.
+ */
+export async function spawnServer(databaseEnv: DatabaseEnv, { nodeArgs = [], entry = [serverEntry] }: ServerOptions = {}): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await findFreePort();
   const child = spawn(process.execPath, [...serverNodeArgs(), ...nodeArgs, ...entry], {
     cwd: repoRoot,
@@ -100,14 +116,7 @@ export async function withServer<T>(
     // The server's logs go to stderr so that stdout stays the report.
     stdio: ['ignore', process.stderr, process.stderr],
   });
-  try {
-    const url = `http://127.0.0.1:${port}/graphql`;
-    await waitUntilAnswering(url, child);
-    // The server is node itself (no shell in between), so this pid is the process to measure.
-    return await use(url, { pid: child.pid! });
-  } finally {
-    await stopProcess(child);
-  }
+  return { child, baseUrl: `http://127.0.0.1:${port}` };
 }
 
 /** Extra node flags for the server, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
@@ -142,7 +151,7 @@ async function waitUntilAnswering(url: string, child: ChildProcess): Promise<voi
 }
 
 /** SIGTERM lets the server shut down cleanly (and write a CPU profile when asked); SIGKILL if it hangs. */
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
