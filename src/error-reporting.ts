@@ -8,11 +8,9 @@ import type { Logger } from './logger.js';
 
 /** Logs, with the request's id, every error of an HTTP operation that is not one the server meant a client to read. */
 export function logUnexpectedErrors(logger: Logger): ApolloServerPlugin<{ requestId: string | undefined }> {
-  return {
-    requestDidStart: async ({ contextValue }) => ({
-      didEncounterErrors: async ({ errors }) => logUnexpected(logger, errors, contextValue.requestId),
-    }),
-  };
+  // One listener for every request, rather than one made per request.
+  const listener = { didEncounterErrors: async ({ errors, contextValue }: { errors: readonly GraphQLError[]; contextValue: { requestId: string | undefined } }) => logUnexpected(logger, errors, contextValue.requestId) };
+  return { requestDidStart: async () => listener };
 }
 
 /**

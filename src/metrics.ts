@@ -18,10 +18,14 @@ export type CleanupTable = 'sessions' | 'security_events' | 'login_failures' | '
 /** A counter whose label values the compiler checks, so a typo cannot open a new series. */
 export interface LabelledCounter<Labels> {
   inc(labels: Labels, value?: number): void;
+  /** The series of these labels, to keep and count on without finding it again. */
+  labels(labels: Labels): { inc(value?: number): void };
 }
 
 export interface LabelledHistogram<Labels> {
   observe(labels: Labels, value: number): void;
+  /** The series of these labels, to keep and observe on without finding it again. */
+  labels(labels: Labels): { observe(value: number): void };
 }
 
 export interface OperationLabels {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createContextBuilder, type Context } from './context.js';
@@ -217,11 +217,10 @@ function logContextFailures(logger: Logger, build: (request: IncomingMessage, re
 }
 
 /** Apollo would run a subscription over HTTP as if it were a query; say where it is served instead. */
-const refuseSubscriptionsOverHttp: ApolloServerPlugin<Context> = {
-  requestDidStart: async () => ({
-    didResolveOperation: async ({ operation }) => {
-      if (operation?.operation !== 'subscription') return;
-      throw new BadRequestError('Subscriptions are served over WebSocket (graphql-transport-ws) at this same URL.');
-    },
-  }),
+const refuseSubscriptions = {
+  didResolveOperation: async ({ operation }: { operation?: OperationDefinitionNode }) => {
+    if (operation?.operation !== 'subscription') return;
+    throw new BadRequestError('Subscriptions are served over WebSocket (graphql-transport-ws) at this same URL.');
+  },
 };
+const refuseSubscriptionsOverHttp: ApolloServerPlugin<Context> = { requestDidStart: async () => refuseSubscriptions };
