@@ -96,7 +96,7 @@ function geolocatorFor(config: Config): Promise<Geolocator> {
   return geolocator;
 }
 
-async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('TEST_DRIVER=postgres needs TEST_DATABASE_URL');
   const name = `sessions_test_${randomBytes(6).toString('hex')}`;
