@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -5,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { gql, signUpUser } from './helpers/graphql.js';
 import { migratedDataDir, runMain, startMain } from './helpers/process.js';
-import { testDriver } from './helpers/server.js';
+import postgres from 'postgres';
+import { createScratchDatabase, testDriver } from './helpers/server.js';
 
 describe('configuration', () => {
   it('lists every invalid setting in one error', () => {
@@ -68,6 +70,30 @@ describe('start-up without a reachable Postgres', () => {
   });
 });
 
+describe.skipIf(testDriver !== 'postgres')('start-up refused by Postgres', () => {
+  const role = `sessions_no_create_${randomBytes(4).toString('hex')}`;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+    // A role that may connect but create nothing: the migrations' first statement is refused.
+    await withAdmin(scratch.url, (sql) => sql.unsafe(`CREATE ROLE ${role} LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE ON DATABASE ${new URL(scratch.url).pathname.slice(1)} FROM PUBLIC`).simple());
+  });
+  afterAll(async () => {
+    await scratch.drop();
+    await withAdmin(process.env.TEST_DATABASE_URL!, (sql) => sql.unsafe(`DROP ROLE IF EXISTS ${role}`));
+  });
+
+  it("exits with one line holding Postgres's own cause and SQLSTATE, not only the failed statement", async () => {
+    const url = new URL(scratch.url);
+    url.username = role;
+    const run = runMain({ DATABASE_URL: url.toString(), AUTH_SECRET: 'x'.repeat(32), GEOIP: 'off' });
+    expect(await run.exited).toBe(1);
+    const lines = run.errors().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Could not open the database at .+: permission denied for (schema|database) \S+ \(42501\), in: CREATE SCHEMA/);
+  });
+});
+
 describe.skipIf(testDriver !== 'pglite')('npm start on PGlite', () => {
   let dataDir: string;
   beforeAll(async () => { dataDir = await migratedDataDir(); });
@@ -112,3 +138,12 @@ describe.skipIf(testDriver !== 'pglite')('start-up on a taken port', () => {
     }
   });
 });
+
+async function withAdmin(url: string, use: (sql: postgres.Sql) => Promise<unknown>): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await use(sql);
+  } finally {
+    await sql.end();
+  }
+}

@@ -29,9 +29,9 @@ export async function openDatabaseWhenReachable(options: OpenDatabaseOptions, lo
       if (attempt > 0) logger.info({ database: where }, 'database reachable');
       return database;
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
+      const code = (rootCause(error) as { code?: unknown }).code;
       if (typeof code !== 'string' || !TRANSIENT_CODES.has(code)) {
-        throw new DatabaseUnreachableError(`Could not open the database at ${where}: ${(error as Error).message}`);
+        throw new DatabaseUnreachableError(`Could not open the database at ${where}: ${describeFailure(error)}`);
       }
       const retryInMs = Math.min(250 * 2 ** attempt, MAX_RETRY_MS, Math.max(0, deadline - Date.now()));
       if (retryInMs <= 0) {
@@ -41,6 +41,25 @@ export async function openDatabaseWhenReachable(options: OpenDatabaseOptions, lo
       await new Promise((resolve) => setTimeout(resolve, retryInMs));
     }
   }
+}
+
+/** The error at the bottom of a chain of causes: Postgres's own, under Drizzle's "Failed query". */
+function rootCause(error: unknown): unknown {
+  let cause = error;
+  for (let depth = 0; depth < 5 && cause instanceof Error && cause.cause instanceof Error; depth++) cause = cause.cause;
+  return cause;
+}
+
+/**
+ * Postgres's own words and SQLSTATE ("relation "users" already exists (42P07)"), and the first line
+ * of the statement that failed, never its parameters.
+ */
+function describeFailure(error: unknown): string {
+  const cause = rootCause(error) as Error & { code?: unknown };
+  const code = typeof cause.code === 'string' ? ` (${cause.code})` : '';
+  const query = (error as { query?: unknown }).query;
+  const statement = cause !== error && typeof query === 'string' ? `, in: ${query.trim().split('\n')[0]}` : '';
+  return `${cause.message}${code}${statement}`;
 }
 
 /** host:port/name, never the user or password. */
