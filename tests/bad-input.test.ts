@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
@@ -265,6 +266,22 @@ describe('requests that are not GraphQL', () => {
     const result = await send();
     expect(result).toEqual({ status, code });
     expect(await countUsers()).toBe(before);
+  });
+
+  it('answers a body that runs past the limit with 413 and closes the connection instead of reading on', async () => {
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => { answer += chunk.toString('latin1'); });
+    const closed = once(socket, 'close');
+    // Chunked, so no Content-Length to refuse it up front, and never finished: only the limit ends it.
+    socket.write('POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const chunk = 'x'.repeat(16 * 1024);
+    for (let sent = 0; sent <= 110 * 1024; sent += chunk.length) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/^connection: close$/im);
   });
 
   it('refuses a mutation sent over GET', async () => {

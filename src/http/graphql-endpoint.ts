@@ -23,7 +23,11 @@ export function graphqlEndpoint<TContext extends BaseContext>({ apollo, context,
     let body: unknown;
     if (request.method === 'POST') {
       const read = await readJsonBody(request, maxBodyBytes);
-      if (!read.ok) return sendTransportError(response, read.status, read.message);
+      if (!read.ok) {
+        // The rest of a body past the limit is never read: close rather than drain it.
+        if (read.status === 413) response.setHeader('Connection', 'close');
+        return sendTransportError(response, read.status, read.message);
+      }
       body = read.body;
     }
     const answer = await apollo.executeHTTPGraphQLRequest({
