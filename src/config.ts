@@ -11,6 +11,8 @@ export interface Config {
   host: string;
   /** Postgres connection string; when absent the embedded PGlite is used. */
   databaseUrl: string | undefined;
+  /** The Postgres schema holding every table and the migrations journal. @default 'session_server' */
+  databaseSchema: string;
   /** How long start-up waits for a Postgres server that is not reachable yet. @default 60 */
   databaseConnectTimeoutSeconds: number;
   /** Where PGlite keeps its files and the generated secret lives. @default './data' */
@@ -111,6 +113,7 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case Postgres identifier (letters, digits, _), at most 63 characters').default('session_server'),
   DATABASE_CONNECT_TIMEOUT_SECONDS: seconds(60),
   DATA_DIR: z.string().min(1).default('./data'),
   AUTH_SECRET: z
@@ -197,6 +200,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
     databaseConnectTimeoutSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS,
     dataDir: e.DATA_DIR,
     authSecret: e.AUTH_SECRET,

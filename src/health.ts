@@ -37,7 +37,7 @@ export function readyz(deps: ReadinessDeps): Handler {
 async function appliedMigrations(db: Db): Promise<number | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), CHECK_TIMEOUT_MS); });
-  const check = db.execute(sql`SELECT count(*)::int AS applied FROM drizzle.__drizzle_migrations`).then(
+  const check = db.execute(sql`SELECT count(*)::int AS applied FROM __drizzle_migrations`).then(
     (result) => {
       const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
       return Number((rows[0] as { applied: number }).applied);

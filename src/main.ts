@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const { secret, source } = await resolveAuthSecret(config);
   if (source === 'generated') logger.warn({ dataDir: config.dataDir }, 'no AUTH_SECRET set: generated one and stored it in the data directory');
   const geolocator = await openGeolocator(config.geoip, config.geoipDatabase);
-  const database = await openDatabaseWhenReachable({ url: config.databaseUrl, dataDir: config.dataDir }, logger, config.databaseConnectTimeoutSeconds);
+  const database = await openDatabaseWhenReachable({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema }, logger, config.databaseConnectTimeoutSeconds);
   const server = await startServer({ config, database, logger, authSecret: secret, geolocator });
   logger.info(
     { port: config.port, url: server.url, driver: database.driver, dataDir: database.driver === 'pglite' ? config.dataDir : undefined },

@@ -5,6 +5,8 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { restrictDataDir } from './data-dir.js';
 import { listenOnPglite, listenOnPostgres, type Listener, type ListenerEvents } from './listener.js';
@@ -46,6 +48,8 @@ export interface OpenDatabaseOptions {
   loadDataDir?: Blob;
   /** Largest Postgres pool. @default 10 */
   poolSize?: number;
+  /** The Postgres schema of every table and of the migrations journal (DATABASE_SCHEMA). @default 'session_server' */
+  schema?: string;
 }
 
 export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -54,17 +58,23 @@ const MIGRATION_LOCK_KEY = 7_340_112_001;
 
 /** Opens the database with the right driver and applies the committed migrations. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.dataDir, options.loadDataDir);
+  const tableSchema = options.schema ?? DEFAULT_SCHEMA;
+  return options.url ? openPostgres(options.url, options.poolSize ?? 10, tableSchema) : openPglite(options.dataDir, options.loadDataDir, tableSchema);
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const client = postgres(url, { max: poolSize, onnotice: () => {} });
+export const DEFAULT_SCHEMA = 'session_server';
+
+async function openPostgres(url: string, poolSize: number, tableSchema: string): Promise<Database> {
+  // Every connection resolves the tables in the server's own schema, and creates them there.
+  const options = { onnotice: () => {}, connection: { search_path: quoteIdentifier(tableSchema) } };
+  const client = postgres(url, { ...options, max: poolSize });
   const db = drizzlePostgres(client, { schema });
   try {
     const lock = await client.reserve();
     try {
       await lock`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-      await migratePostgres(db, { migrationsFolder });
+      await prepareSchema(db, tableSchema);
+      await migratePostgres(db, { migrationsFolder, migrationsSchema: tableSchema });
     } finally {
       await lock`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
       lock.release();
@@ -73,7 +83,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     await client.end({ timeout: 1 });
     throw error;
   }
-  const checkClient = postgres(url, { max: 1, onnotice: () => {} });
+  const checkClient = postgres(url, { ...options, max: 1 });
   return {
     db,
     sessionCheckDb: drizzlePostgres(checkClient, { schema }),
@@ -100,13 +110,16 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<Database> {
+async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undefined, tableSchema: string): Promise<Database> {
   const heldLocks = new Set<number>();
   if (dataDir) await restrictDataDir(dataDir);
   if (dataDir) await ensurePgliteCluster(dataDir);
   const client = new PGlite({ ...pgliteOptions, dataDir, loadDataDir });
+  // PGlite is one session: this holds for everything after it.
+  await client.exec(`SET search_path TO ${quoteIdentifier(tableSchema)}`);
   const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder });
+  await prepareSchema(db, tableSchema);
+  await migratePglite(db, { migrationsFolder, migrationsSchema: tableSchema });
   // Again: a cluster PGlite made (in the child process, without a build) comes out 666.
   if (dataDir) await restrictDataDir(dataDir);
   return {
@@ -125,4 +138,47 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
     },
     close: () => client.close(),
   };
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The tables of this server, as every release before DATABASE_SCHEMA created them in `public`. */
+const TABLES = ['users', 'sessions', 'rotated_refresh_tokens', 'security_events', 'login_failures', 'sign_up_attempts'];
+const TYPES = ['device_type', 'revocation_reason', 'security_event_type'];
+
+/**
+ * Creates the server's schema, and moves a previous release's tables into it: until DATABASE_SCHEMA
+ * they sat in `public` and their journal in `drizzle.__drizzle_migrations`. Only when the schema
+ * holds none of them yet and `public` holds this server's own (`rotated_refresh_tokens` is ours
+ * alone); only the journal's rows of this server's migrations move, so an app of the same
+ * database with a Drizzle journal of its own keeps it. Runs under the migration lock, in one
+ * transaction: the move happens whole or not at all.
+ */
+async function prepareSchema(db: Db, tableSchema: string): Promise<void> {
+  const target = sql.identifier(tableSchema);
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`CREATE SCHEMA IF NOT EXISTS ${target}`);
+    const [layout] = rowsOf<{ isPrevious: boolean }>(await tx.execute(sql`
+      SELECT to_regclass('public.rotated_refresh_tokens') IS NOT NULL
+        AND to_regclass('drizzle.__drizzle_migrations') IS NOT NULL
+        AND to_regclass(${`${quoteIdentifier(tableSchema)}.sessions`}) IS NULL
+        AND ${tableSchema} <> 'public' AS "isPrevious"`));
+    if (!layout?.isPrevious) return;
+    for (const table of TABLES) await tx.execute(sql`ALTER TABLE IF EXISTS public.${sql.identifier(table)} SET SCHEMA ${target}`);
+    for (const type of TYPES) await tx.execute(sql`ALTER TYPE public.${sql.identifier(type)} SET SCHEMA ${target}`);
+    const ours = readMigrationFiles({ migrationsFolder }).map((migration) => migration.folderMillis);
+    await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${target}.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
+    await tx.execute(sql`
+      WITH moved AS (
+        DELETE FROM drizzle.__drizzle_migrations
+        WHERE created_at IN (SELECT value::bigint FROM jsonb_array_elements_text(${JSON.stringify(ours)}::jsonb))
+        RETURNING hash, created_at)
+      INSERT INTO ${target}.__drizzle_migrations (hash, created_at) SELECT hash, created_at FROM moved ORDER BY created_at`);
+  });
+}
+
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }

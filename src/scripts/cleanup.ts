@@ -9,7 +9,7 @@ import { cleanupSettings } from '../services.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config);
-  const database = await openDatabaseWhenReachable({ url: config.databaseUrl, dataDir: config.dataDir }, logger, config.databaseConnectTimeoutSeconds);
+  const database = await openDatabaseWhenReachable({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema }, logger, config.databaseConnectTimeoutSeconds);
   try {
     await runCleanup({ database, clock: systemClock, logger, ...cleanupSettings(config) });
   } finally {
