@@ -6,7 +6,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { sql } from 'drizzle-orm';
+import { getTableName, is, sql } from 'drizzle-orm';
+import { isPgEnum, PgTable } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { restrictDataDir } from './data-dir.js';
 import { listenOnPglite, listenOnPostgres, type Listener, type ListenerEvents } from './listener.js';
@@ -144,9 +145,9 @@ function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** The tables of this server, as every release before DATABASE_SCHEMA created them in `public`. */
-const TABLES = ['users', 'sessions', 'rotated_refresh_tokens', 'security_events', 'login_failures', 'sign_up_attempts'];
-const TYPES = ['device_type', 'revocation_reason', 'security_event_type'];
+/** This server's tables and enum types, by name: what a release before DATABASE_SCHEMA made in `public`. */
+const TABLES = Object.values(schema).filter((value) => is(value, PgTable)).map((table) => getTableName(table as PgTable));
+const TYPES = Object.values(schema).flatMap((value) => (isPgEnum(value) ? [value.enumName] : []));
 
 /**
  * Creates the server's schema, and moves a previous release's tables into it: until DATABASE_SCHEMA
@@ -167,7 +168,10 @@ async function prepareSchema(db: Db, tableSchema: string): Promise<void> {
         AND ${tableSchema} <> 'public' AS "isPrevious"`));
     if (!layout?.isPrevious) return;
     for (const table of TABLES) await tx.execute(sql`ALTER TABLE IF EXISTS public.${sql.identifier(table)} SET SCHEMA ${target}`);
-    for (const type of TYPES) await tx.execute(sql`ALTER TYPE public.${sql.identifier(type)} SET SCHEMA ${target}`);
+    for (const type of TYPES) {
+      const [found] = rowsOf<{ exists: boolean }>(await tx.execute(sql`SELECT to_regtype(${`public.${type}`}) IS NOT NULL AS "exists"`));
+      if (found?.exists) await tx.execute(sql`ALTER TYPE public.${sql.identifier(type)} SET SCHEMA ${target}`);
+    }
     const ours = readMigrationFiles({ migrationsFolder }).map((migration) => migration.folderMillis);
     await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${target}.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
     await tx.execute(sql`

@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { TestProject } from 'vitest/node';
-import { migrationsFolder } from '../../src/db/client.js';
+import { DEFAULT_SCHEMA, migrationsFolder } from '../../src/db/client.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -48,7 +48,9 @@ async function writeTemplate(): Promise<Template> {
   const client = new PGlite();
   let tarball: Blob;
   try {
-    await migrate(drizzle(client), { migrationsFolder });
+    // Laid out as the server lays out its own (src/db/client.ts): no move out of public to make per server.
+    await client.exec(`CREATE SCHEMA ${DEFAULT_SCHEMA}; SET search_path TO ${DEFAULT_SCHEMA}`);
+    await migrate(drizzle(client), { migrationsFolder, migrationsSchema: DEFAULT_SCHEMA });
     tarball = await client.dumpDataDir('none');
   } finally {
     await client.close();
