@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountService } from './auth/account-service.js';
+import { isServiceKey, type ServiceCaller, type ServiceKeyCheck, type ServiceKeys } from './auth/service-keys.js';
 import type { RequestOrigin, SecurityEvents } from './auth/security-events.js';
 import type { SessionService } from './auth/session-service.js';
 import type { SessionEnd } from './auth/session-lifetime.js';
@@ -16,16 +17,18 @@ import { refreshCookieOf, type RefreshCookie } from './refresh-cookie.js';
 import type { LiveConnection } from './realtime/live-connections.js';
 
 export interface Services {
+  keys: ServiceKeys;
   accounts: AccountService;
   sessions: SessionService;
   events: SecurityEvents;
 }
 
-/** Who is calling: nobody, somebody whose token failed the check, or a checked session. */
+/** Who is calling: nobody, somebody whose token or service key failed the check, a checked session, or a trusted backend's key. */
 export type AuthState =
   | { status: 'anonymous' }
-  | { status: 'rejected'; reason: AuthFailure; ended?: SessionEnd }
-  | ({ status: 'authenticated' } & Authenticated);
+  | { status: 'rejected'; reason: AuthFailure; ended?: SessionEnd; serviceKey?: ServiceKeyCheck & { ok: false } }
+  | ({ status: 'authenticated' } & Authenticated)
+  | { status: 'service'; caller: ServiceCaller };
 
 /** What every resolver gets: the caller, where the request came from, and the services. */
 export interface Context {
@@ -69,7 +72,7 @@ export function createContextBuilder({ services, clientIp, authFailures, clock }
   });
   /** Checks an `Authorization` value and counts a failure; no token at all is one only where a session `isRequired`. */
   async function authenticate(header: string | undefined, { isRequired = false } = {}): Promise<AuthState> {
-    const auth = await authenticateHeader(services.sessions, header);
+    const auth = await authenticateHeader(services, header);
     if (auth.status === 'rejected') authFailures.inc({ reason: counted(auth.reason) });
     else if (auth.status === 'anonymous' && isRequired) authFailures.inc({ reason: 'missing' });
     return auth;
@@ -84,7 +87,10 @@ export function createContextBuilder({ services, clientIp, authFailures, clock }
     },
     /** An HTTP request, whose access token is checked here, once; `response` carries the refresh cookie. */
     async http(request: IncomingMessage, response: ServerResponse): Promise<Context> {
-      return { ...describe(request), auth: await authenticate(request.headers.authorization), refreshCookie: refreshCookieOf(request, response, clock) };
+      const auth = await authenticate(request.headers.authorization);
+      // A backend's key that is not (or no longer) good fails the whole request: nothing of it may run.
+      if (auth.status === 'rejected' && auth.serviceKey) throw new UnauthenticatedError(`Service key ${auth.serviceKey.reason}.`);
+      return { ...describe(request), auth, refreshCookie: refreshCookieOf(request, response, clock) };
     },
     /** An operation over a WebSocket (`request` is its upgrade), whose session the socket server has just checked. */
     socket(request: IncomingMessage, auth: AuthState, connection: LiveConnection): Context {
@@ -96,10 +102,14 @@ export function createContextBuilder({ services, clientIp, authFailures, clock }
 export type ContextBuilder = ReturnType<typeof createContextBuilder>;
 
 /** The per-request check of an `Authorization` value, as an HTTP header or a WebSocket connection parameter. */
-export async function authenticateHeader(sessions: SessionService, header: string | undefined): Promise<AuthState> {
+export async function authenticateHeader({ sessions, keys }: Pick<Services, 'sessions' | 'keys'>, header: string | undefined): Promise<AuthState> {
   if (header === undefined || header === '') return { status: 'anonymous' };
   const token = readBearerToken(header);
   if (!token) return { status: 'rejected', reason: 'malformed' };
+  if (isServiceKey(token)) {
+    const check = await keys.authenticate(token);
+    return check.ok ? { status: 'service', caller: check.caller } : { status: 'rejected', reason: 'invalid', serviceKey: check };
+  }
   return toAuthState(await sessions.authenticate(token));
 }
 

@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql';
  */
 export enum ErrorCode {
   Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
   BadUserInput = 'BAD_USER_INPUT',
   NotFound = 'NOT_FOUND',
   EmailTaken = 'EMAIL_TAKEN',
@@ -33,6 +34,7 @@ export enum ErrorCode {
 export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.Unauthenticated]:
     'No valid session: no token where one is needed, or one that is malformed, forged, expired, rotated away or revoked. HTTP 401. From refreshSession, `reason` says how the session ended, when it has.',
+  [ErrorCode.Forbidden]: 'A valid credential of the wrong kind: a service key (`Bearer sk_…`) on a field that acts as a signed-in user, which no key ever does. HTTP 403.',
   [ErrorCode.BadUserInput]:
     'Input out of bounds; nothing was written. `field`, `fields` and `problems` name every bad field of the request by its path from the argument (`input.email`). Also Apollo\'s code for a variable of the wrong type, without those.',
   [ErrorCode.NotFound]: "revokeSession on an id that is not one of the caller's active sessions: whether it exists, is someone else's or has ended is not told.",
@@ -69,6 +71,12 @@ export class UnauthenticatedError extends AppError {
   /** `reason`: how the session ended, when the caller's credential is one of a session that has (see refreshSession). */
   constructor(message = 'Not signed in, or the session has ended.', reason?: string) {
     super(message, ErrorCode.Unauthenticated, { http: { status: 401 }, ...(reason ? { reason } : {}) });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string) {
+    super(message, ErrorCode.Forbidden, { http: { status: 403 } });
   }
 }
 

@@ -4,7 +4,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type AuthChecker, type PubSub, type ValidatorFn } from 'type-graphql';
 import type { Context } from './context.js';
-import { BadUserInputError, SessionRequiredError, type InputProblem } from './errors.js';
+import { BadUserInputError, ForbiddenError, SessionRequiredError, type InputProblem } from './errors.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { SessionEventsResolver } from './resolvers/session-events.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
@@ -13,9 +13,13 @@ import { findMalformedFields } from './text-input.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 import { ErrorExtensions } from './types/error.type.js';
 
-/** Fields marked `@Authorized()` need a checked session; anything else is 401 UNAUTHENTICATED. */
+/**
+ * Fields marked `@Authorized()` act as a signed-in user and need a checked session: a service key
+ * never acts as one (403 FORBIDDEN); anything else is 401 UNAUTHENTICATED.
+ */
 export const authChecker: AuthChecker<Context> = ({ context }) => {
   if (context.auth.status === 'authenticated') return true;
+  if (context.auth.status === 'service') throw new ForbiddenError('A service key never acts as a user: this field needs a signed-in user\'s access token.');
   throw new SessionRequiredError();
 };
 

@@ -10,7 +10,7 @@ import { createContextBuilder, type Context } from './context.js';
 import type { Database } from './db/client.js';
 import type { Geolocator } from './devices/geolocation.js';
 import { createClientIpResolver } from './devices/client-ip.js';
-import { BadRequestError } from './errors.js';
+import { AppError, BadRequestError } from './errors.js';
 import { serveExplorer, type ExplorerRoute } from './explorer/serve.js';
 import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { pathOf, sendText, sendTransportError, type Handler } from './http/respond.js';
@@ -210,7 +210,8 @@ function logContextFailures(logger: Logger, build: (request: IncomingMessage, re
     try {
       return await build(request, response);
     } catch (error) {
-      logger.error({ err: error, requestId: requestIdOf(request) }, 'unexpected error');
+      // A refusal meant for the client (a bad service key) is its answer, not a failure.
+      if (!(error instanceof AppError)) logger.error({ err: error, requestId: requestIdOf(request) }, 'unexpected error');
       throw error;
     }
   };

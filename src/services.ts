@@ -2,6 +2,7 @@ import { createAccountService } from './auth/account-service.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createRevoker, type Revoker } from './auth/revocations.js';
 import { createSecurityEvents } from './auth/security-events.js';
+import { createServiceKeys } from './auth/service-keys.js';
 import { createSessionService } from './auth/session-service.js';
 import { createSignUpThrottle } from './auth/sign-up-throttle.js';
 import { createAccessTokens } from './auth/tokens.js';
@@ -50,7 +51,7 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
   });
   const signUpThrottle = createSignUpThrottle({ db, clock, limits: { perIp: config.signUpMaxPerIp, windowSeconds: config.signUpWindowSeconds } });
   const accounts = createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins: metrics.logins });
-  return { accounts, sessions, events, revoker };
+  return { accounts, sessions, events, revoker, keys: createServiceKeys({ db, clock, logger }) };
 }
 
 export type JobName = 'expirySweep' | 'cleanup';

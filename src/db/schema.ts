@@ -123,6 +123,26 @@ export const signUpAttempts = pgTable('sign_up_attempts', {
   index('sign_up_attempts_created_at_idx').on(t.createdAt),
 ]);
 
+/**
+ * Credentials of the app's trusted backends (`Authorization: Bearer sk_…`), kept only as the
+ * SHA-256 of the key. Made, listed and revoked with `npm run keys`; a key never acts as a user.
+ */
+export const serviceKeys = pgTable('service_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** Who holds it, as security events name it ("support", "billing"). */
+  name: text('name').notNull(),
+  keyHash: text('key_hash').notNull(),
+  scopes: text('scopes').array().notNull(),
+  createdAt: timestamptz('created_at').notNull(),
+  lastUsedAt: timestamptz('last_used_at'),
+  expiresAt: timestamptz('expires_at'),
+  revokedAt: timestamptz('revoked_at'),
+}, (t) => [
+  uniqueIndex('service_keys_key_hash_idx').on(t.keyHash),
+  // A name is one live key's: a revoked key's name may be given again.
+  uniqueIndex('service_keys_live_name_idx').on(t.name).where(sql`${t.revokedAt} IS NULL`),
+]);
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 /** A session as a client may see it: everything but the token hashes, its end and sudo mode. */

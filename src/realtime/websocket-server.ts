@@ -27,6 +27,8 @@ export interface SocketSession {
 export type SocketAuth<Session extends SocketSession> =
   | { status: 'anonymous' }
   | { status: 'rejected'; reason: string; ended?: { reason: RevocationReason; at: Date } }
+  /** A trusted backend's key: it opens no socket, as it never acts as a user. */
+  | { status: 'service' }
   | ({ status: 'authenticated' } & Session);
 
 /** What the socket server needs of the session checks and of GraphQL's context (the context builder is one). */
@@ -87,7 +89,7 @@ export function attachWebSocketServer<Session extends SocketSession>(deps: WebSo
         const auth = await contexts.authenticate(readAuthorization(ctx.connectionParams), { isRequired: true });
         const socket = ctx.extra.socket;
         if (auth.status !== 'authenticated') {
-          logger.info({ event: 'websocket.refused', reason: auth.status === 'rejected' ? auth.reason : 'missing' }, 'websocket refused');
+          logger.info({ event: 'websocket.refused', reason: auth.status === 'rejected' ? auth.reason : auth.status === 'service' ? 'service key' : 'missing' }, 'websocket refused');
           // Our own close rather than graphql-ws's 4403 for `false`, so the client can tell a session
           // that ended while it was away, or a token to refresh, from a token that was never good.
           const { code, reason } = refusalOf(auth);

@@ -1,6 +1,6 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
 import type { Context } from '../context.js';
-import { UnauthenticatedError } from '../errors.js';
+import { UnauthenticatedError, ForbiddenError } from '../errors.js';
 import { User } from '../types/user.type.js';
 
 @Resolver(() => User)
@@ -11,6 +11,7 @@ export class UserResolver {
     if (auth.status === 'anonymous') return null;
     // A token that was presented but failed is an error, not "nobody": the client must learn its session ended.
     if (auth.status === 'rejected') throw new UnauthenticatedError();
+    if (auth.status === 'service') throw new ForbiddenError('A service key is no user: me needs a signed-in user\'s access token.');
     return Object.assign(new User(), auth.user);
   }
 }
