@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import type { Db } from './db/client.js';
+import { rowsOf, type Db } from './db/client.js';
 import { migrationsFolder } from './db/client.js';
 import { sendJson, type Handler } from './http/respond.js';
 
@@ -38,10 +38,7 @@ async function appliedMigrations(db: Db): Promise<number | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), CHECK_TIMEOUT_MS); });
   const check = db.execute(sql`SELECT count(*)::int AS applied FROM __drizzle_migrations`).then(
-    (result) => {
-      const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
-      return Number((rows[0] as { applied: number }).applied);
-    },
+    (result) => Number(rowsOf<{ applied: number }>(result)[0]!.applied),
     () => null,
   );
   try {

@@ -1,6 +1,7 @@
 // Sessions record where they signed in from, offline, from the bundled DB-IP City Lite database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledGeoFile, placeInData } from './helpers/geo-data.js';
+import { bundledGeoFile } from '../src/devices/geolocation.js';
+import { placeInData } from './helpers/geo-data.js';
 import { gql, signUpUser } from './helpers/graphql.js';
 import { runMain } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lte, or } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { serviceKeys } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { hashToken } from './tokens.js';
+import { generateSecretToken, hashToken } from './tokens.js';
 
 /** What a service key may do. `sessions:admin` is `sessions:read` and `sessions:revoke` together. */
 export const SERVICE_KEY_SCOPES = ['sessions:issue', 'sessions:read', 'sessions:revoke', 'sessions:admin'] as const;
@@ -57,7 +56,7 @@ export function createServiceKeys({ db, clock, logger }: { db: Db; clock: Clock;
   return {
     /** A new key: 256 random bits after `sk_`. The key itself is returned this once and stored only as its SHA-256. */
     async create(name: string, scopes: readonly ServiceKeyScope[], expiresAt: Date | null = null): Promise<{ key: string; info: ServiceKeyInfo }> {
-      const key = `${SERVICE_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+      const key = `${SERVICE_KEY_PREFIX}${generateSecretToken()}`;
       const [info] = await db
         .insert(serviceKeys)
         .values({ name, keyHash: hashToken(key), scopes: [...new Set(scopes)], createdAt: clock.now(), expiresAt })
@@ -82,7 +81,7 @@ export function createServiceKeys({ db, clock, logger }: { db: Db; clock: Clock;
     /** Checks a presented key: looked up by its SHA-256 (a digest, so the index lookup's timing reveals nothing useful). */
     async authenticate(key: string): Promise<ServiceKeyCheck> {
       const now = clock.now();
-      const [row] = await db.select({ ...infoColumns }).from(serviceKeys).where(eq(serviceKeys.keyHash, hashToken(key)));
+      const [row] = await db.select(infoColumns).from(serviceKeys).where(eq(serviceKeys.keyHash, hashToken(key)));
       if (!row) return { ok: false, reason: 'unknown' };
       if (row.revokedAt) return { ok: false, reason: 'revoked' };
       if (row.expiresAt && row.expiresAt <= now) return { ok: false, reason: 'expired' };
@@ -90,7 +89,7 @@ export function createServiceKeys({ db, clock, logger }: { db: Db; clock: Clock;
       if (!row.lastUsedAt || row.lastUsedAt <= threshold) {
         db.update(serviceKeys)
           .set({ lastUsedAt: now })
-          .where(and(eq(serviceKeys.id, row.id), sql`(${serviceKeys.lastUsedAt} IS NULL OR ${lte(serviceKeys.lastUsedAt, threshold)})`))
+          .where(and(eq(serviceKeys.id, row.id), or(isNull(serviceKeys.lastUsedAt), lte(serviceKeys.lastUsedAt, threshold))))
           .then(undefined, (error: unknown) => logger.error({ err: error, serviceKey: row.name }, 'could not record service key use'));
       }
       const scopes = new Set(row.scopes as ServiceKeyScope[]);

@@ -12,7 +12,7 @@ import type { Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import { isLive, sessionExpiresAt } from './session-lifetime.js';
 import { publicSessionColumns, type IssuedSession, type PublicUser } from './session-shapes.js';
-import { generateRefreshToken, hashToken, type AccessTokens } from './tokens.js';
+import { generateSecretToken, hashToken, type AccessTokens } from './tokens.js';
 
 export interface SessionCreationDeps {
   db: Db;
@@ -63,7 +63,7 @@ export function createSessionCreation(deps: SessionCreationDeps) {
       const id = randomUUID();
       const expiresAt = sessionExpiresAt(now, deps.sessionMaxAgeSeconds);
       const access = await accessTokens.sign(user.id, id, expiresAt);
-      const refreshToken = generateRefreshToken();
+      const refreshToken = generateSecretToken();
       const location = deps.geolocator.locate(origin.ipAddress);
       const create = async (tx: Db) => {
         const isNewDevice = !(await isKnownDevice(tx, user.id, device, location?.countryCode ?? null));

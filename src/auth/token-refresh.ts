@@ -8,7 +8,7 @@ import type { Revoker } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
 import { endOf, isLive, sessionEndColumns } from './session-lifetime.js';
 import { publicSessionColumns, publicUserColumns, type IssuedSession } from './session-shapes.js';
-import { generateRefreshToken, hashToken, type AccessTokens } from './tokens.js';
+import { generateSecretToken, hashToken, type AccessTokens } from './tokens.js';
 
 /** A refresh's answer: the new pair, or why not, with the session's end when the token was one of an ended session. */
 export type RefreshResult = { ok: true; issued: IssuedSession } | { ok: false; ended?: RevocationReason };
@@ -39,7 +39,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
       .where(and(eq(sessions.refreshTokenHash, oldHash), isLive(now, idleTimeoutSeconds)));
     if (!current) return null;
     const access = await accessTokens.sign(current.userId, current.id, current.expiresAt);
-    const refreshToken = generateRefreshToken();
+    const refreshToken = generateSecretToken();
     // Everything the answer holds is read in the rotating transaction: should any of it fail, the
     // rotation rolls back and the client's retry with the same token is not taken for reuse.
     const rotated = await db.transaction(async (tx) => {

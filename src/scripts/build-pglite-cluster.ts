@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { migrationsFolder, openDatabase } from '../db/client.js';
 import { clusterTemplateDir, createCluster, installedPgliteVersion, readTemplateStamp, templateStampFile, type TemplateStamp } from '../db/pglite-cluster.js';
 
-// Run by `npm run build` after tsc, from dist/; `npm start` builds every time, so an up-to-date
-// template is kept. Made aside and renamed, and stamped last, so that an interrupted build leaves
+// Run by `npm run build` after tsc, from dist/; a template made from the same PGlite and
+// migrations is kept, so a build that changed neither is quick. Made aside and renamed, and stamped last, so that an interrupted build leaves
 // no half-made template for a new data directory to be copied from. The migrations are applied
 // here too: on a new cluster they took a new server's memory about 40 MiB above an existing one's.
 const stamp: TemplateStamp = { pglite: await installedPgliteVersion(), migrations: await digestMigrations() };

@@ -1,6 +1,7 @@
 import { ValidateNested } from 'class-validator';
 import { ArgsType, Field } from 'type-graphql';
 import { LoginInput, SignUpInput } from './auth.input.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
 import { IsNewPassword, IsPasswordToCheck } from './input-rules.js';
 
 // Arguments as classes, so that class-validator sees all of a field's arguments at once and the
@@ -33,7 +34,7 @@ export class ChangePasswordArgs {
   @IsPasswordToCheck()
   currentPassword!: string;
 
-  @Field(() => String, { description: 'The password to set: 8 to 1024 characters, no other rule.' })
+  @Field(() => String, { description: `The password to set: ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters, no other rule.` })
   @IsNewPassword()
   newPassword!: string;
 

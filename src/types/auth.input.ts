@@ -1,6 +1,7 @@
 import { IsOptional, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, Int } from 'type-graphql';
 import { CPU_CORES, DEVICE_TEXT_MAX_LENGTH as TEXT_MAX, INTERNET_SPEED_MBPS, RAM_GB } from '../devices/device-bounds.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
 import { IsAccountEmail, IsNewPassword, IsPasswordToCheck } from './input-rules.js';
 
 @InputType({ description: 'What the client knows of its device. Every field is optional.' })
@@ -47,7 +48,7 @@ export class SignUpInput {
   @IsAccountEmail()
   email!: string;
 
-  @Field(() => String, { description: '8 to 1024 characters.' })
+  @Field(() => String, { description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.` })
   @IsNewPassword()
   password!: string;
 

