@@ -131,6 +131,12 @@ export function requestOriginOf(context: Context): RequestOrigin {
   return { ipAddress: context.ipAddress, userAgent: context.userAgent, requestId: context.requestId };
 }
 
+/** The app's backend calling a field guarded by `@Authorized(scope)`. */
+export function serviceCallerOf(context: Context): ServiceCaller {
+  if (context.auth.status !== 'service') throw new UnauthenticatedError();
+  return context.auth.caller;
+}
+
 /** The checked caller of a field guarded by `@Authorized()`. */
 export function callerOf(context: Context): Authenticated {
   if (context.auth.status !== 'authenticated') throw new UnauthenticatedError();

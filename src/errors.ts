@@ -34,7 +34,8 @@ export enum ErrorCode {
 export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.Unauthenticated]:
     'No valid session: no token where one is needed, or one that is malformed, forged, expired, rotated away or revoked. HTTP 401. From refreshSession, `reason` says how the session ended, when it has.',
-  [ErrorCode.Forbidden]: 'A valid credential of the wrong kind: a service key (`Bearer sk_…`) on a field that acts as a signed-in user, which no key ever does. HTTP 403.',
+  [ErrorCode.Forbidden]:
+    'A valid credential that may not do this: a service key (`Bearer sk_…`) on a field that acts as a signed-in user, which no key ever does; a user\'s token on a backend\'s field (issueSession, the admin API); a key without the field\'s scope. HTTP 403.',
   [ErrorCode.BadUserInput]:
     'Input out of bounds; nothing was written. `field`, `fields` and `problems` name every bad field of the request by its path from the argument (`input.email`). Also Apollo\'s code for a variable of the wrong type, without those.',
   [ErrorCode.NotFound]: "revokeSession on an id that is not one of the caller's active sessions: whether it exists, is someone else's or has ended is not told.",

@@ -4,7 +4,8 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type AuthChecker, type PubSub, type ValidatorFn } from 'type-graphql';
 import type { Context } from './context.js';
-import { BadUserInputError, ForbiddenError, SessionRequiredError, type InputProblem } from './errors.js';
+import type { ServiceKeyScope } from './auth/service-keys.js';
+import { BadUserInputError, ForbiddenError, SessionRequiredError, UnauthenticatedError, type InputProblem } from './errors.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { SessionEventsResolver } from './resolvers/session-events.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
@@ -14,12 +15,21 @@ import { UserResolver } from './resolvers/user.resolver.js';
 import { ErrorExtensions } from './types/error.type.js';
 
 /**
- * Fields marked `@Authorized()` act as a signed-in user and need a checked session: a service key
- * never acts as one (403 FORBIDDEN); anything else is 401 UNAUTHENTICATED.
+ * Fields marked `@Authorized()` act as a signed-in user and need a checked session; those marked
+ * with scopes (`@Authorized('sessions:read')`) are a backend's and need a service key holding them
+ * all. The wrong kind of credential, or a key without the scope, is 403 FORBIDDEN; none, or a
+ * failed one, 401 UNAUTHENTICATED.
  */
-export const authChecker: AuthChecker<Context> = ({ context }) => {
-  if (context.auth.status === 'authenticated') return true;
-  if (context.auth.status === 'service') throw new ForbiddenError('A service key never acts as a user: this field needs a signed-in user\'s access token.');
+export const authChecker: AuthChecker<Context, ServiceKeyScope> = ({ context: { auth } }, scopes) => {
+  if (scopes.length > 0) {
+    if (auth.status === 'authenticated') throw new ForbiddenError(`A user's token never reaches a backend's field: this one needs a service key with ${scopes.join(', ')}.`);
+    if (auth.status !== 'service') throw new UnauthenticatedError(`This field needs a service key (Authorization: Bearer sk_…) with ${scopes.join(', ')}.`);
+    const missing = scopes.filter((scope) => !auth.caller.scopes.has(scope));
+    if (missing.length > 0) throw new ForbiddenError(`The service key "${auth.caller.name}" lacks ${missing.join(', ')}.`);
+    return true;
+  }
+  if (auth.status === 'authenticated') return true;
+  if (auth.status === 'service') throw new ForbiddenError('A service key never acts as a user: this field needs a signed-in user\'s access token.');
   throw new SessionRequiredError();
 };
 

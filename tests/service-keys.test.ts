@@ -63,7 +63,7 @@ describe('npm run keys', () => {
     expect(await keys('revoke', '--name', 'billing')).toMatchObject({ code: 1, stderr: expect.stringContaining('No live key named "billing"') });
     // A revoked key's name may be given to a new one.
     expect((await keys('create', '--name', 'billing', '--scopes', 'sessions:read')).code).toBe(0);
-  });
+  }, 120_000); // Ten runs of the CLI, each starting Node and opening the database.
 });
 
 describe('a service key on the API', () => {

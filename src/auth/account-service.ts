@@ -1,21 +1,24 @@
 import { isEmail } from 'class-validator';
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
 import { sessions as sessionsTable, users } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { createPasswordCheck, type PasswordRefusal, type RateLimited } from './password-check.js';
+import { createPasswordCheck, type PasswordCheckResult, type PasswordRefusal, type RateLimited } from './password-check.js';
 import { hashPassword } from './passwords.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { SignUpThrottle } from './sign-up-throttle.js';
 import type { Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import type { SessionService } from './session-service.js';
-import type { Authenticated, IssuedSession } from './session-shapes.js';
+import { publicUserColumns, type Authenticated, type IssuedSession } from './session-shapes.js';
 
 const EMAIL_MAX_LENGTH = 254;
+/** The longest id an app may give its users (`externalId`). */
+export const EXTERNAL_ID_MAX_LENGTH = 255;
 
 /**
  * Trims, lower-cases and composes (Unicode NFC) an email; null when it is not a plausible address.
@@ -48,11 +51,19 @@ export type AccountService = ReturnType<typeof createAccountService>;
 /** A new account's first session, or why not. */
 export type SignUpResult = { ok: true; issued: IssuedSession } | { ok: false; reason: 'EMAIL_TAKEN' } | RateLimited;
 
+/** A session for a user of the app's own sign-in, or why not. */
+export type IssueResult = { ok: true; issued: IssuedSession } | { ok: false; reason: 'EMAIL_TAKEN' };
+
 /** A new session for the right password, or why not. */
 export type LoginResult = { ok: true; issued: IssuedSession } | PasswordRefusal;
 
 export function createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins }: AccountServiceDeps) {
   const checkPassword = createPasswordCheck({ db, clock, logger, throttle, events });
+  /** The signed-in caller's password; an external user without an email has none to check, nor to guess. */
+  const checkCallerPassword = (caller: Authenticated, password: string, origin: RequestOrigin): Promise<PasswordCheckResult> =>
+    caller.user.email === null
+      ? Promise.resolve({ ok: false, reason: 'INVALID_CREDENTIALS' })
+      : checkPassword(caller.user.email, password, origin, caller.sessionId);
 
   return {
     /**
@@ -71,7 +82,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
           .insert(users)
           .values({ email, passwordHash, createdAt: clock.now() })
           .onConflictDoNothing({ target: users.email })
-          .returning({ id: users.id, email: users.email, createdAt: users.createdAt });
+          .returning(publicUserColumns);
         if (!user) return null;
         return sessions.createSession({ user, device: origin.device, origin, event: 'SIGNED_UP' }, tx);
       });
@@ -88,14 +99,37 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
         return checked;
       }
       const { user } = checked;
-      const issued = await sessions.createSession({ user: { id: user.id, email: user.email, createdAt: user.createdAt }, device: origin.device, origin, event: 'LOGGED_IN' });
+      const issued = await sessions.createSession({ user: { id: user.id, email: user.email, externalId: user.externalId, createdAt: user.createdAt }, device: origin.device, origin, event: 'LOGGED_IN' });
       logins.inc({ outcome: 'success' });
       return { ok: true, issued };
     },
 
+    /**
+     * A session for a user the app signed in itself, asked for by its backend's key (`serviceKey`):
+     * the user is created on the first session for `externalId`, and takes `email` when one is
+     * given. EMAIL_TAKEN, with nothing written, when another account has that email.
+     */
+    async issueSession(externalId: string, email: string | null, origin: SignInOrigin, serviceKey: string): Promise<IssueResult> {
+      try {
+        const issued = await db.transaction(async (tx) => {
+          // One statement, so that two first sessions at once make one user.
+          const [user] = await tx
+            .insert(users)
+            .values({ externalId, email, createdAt: clock.now() })
+            .onConflictDoUpdate({ target: users.externalId, set: { email: sql`COALESCE(excluded.email, ${users.email})` } })
+            .returning(publicUserColumns);
+          return sessions.createSession({ user: user!, device: origin.device, origin, event: 'LOGGED_IN', actorServiceKey: serviceKey }, tx);
+        });
+        return { ok: true, issued };
+      } catch (error) {
+        if (isUniqueViolation(error, 'users_email_key')) return { ok: false, reason: 'EMAIL_TAKEN' };
+        throw error;
+      }
+    },
+
     /** Sudo mode: the right password marks the caller's session fresh. Throttled like a login. */
     async reauthenticate(caller: Authenticated, password: string, origin: RequestOrigin): Promise<{ ok: true } | PasswordRefusal> {
-      const checked = await checkPassword(caller.user.email, password, origin, caller.sessionId);
+      const checked = await checkCallerPassword(caller, password, origin);
       if (!checked.ok) return checked;
       await db.transaction(async (tx) => {
         await sessions.markFresh(caller.sessionId, tx);
@@ -109,7 +143,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
      * session. `newPassword` must be valid.
      */
     async changePassword(caller: Authenticated, currentPassword: string, newPassword: string, signOutOthers: boolean, origin: RequestOrigin): Promise<{ ok: true } | PasswordRefusal> {
-      const checked = await checkPassword(caller.user.email, currentPassword, origin, caller.sessionId);
+      const checked = await checkCallerPassword(caller, currentPassword, origin);
       if (!checked.ok) return checked;
       const { user } = checked;
       const passwordHash = await hashPassword(newPassword);

@@ -55,7 +55,8 @@ export function createPasswordCheck({ db, clock, logger, throttle, events }: Pas
       logger.warn({ event: 'login.throttled', ipAddress: origin.ipAddress, retryAfterSeconds, requestId: origin.requestId }, 'login throttled');
     });
     if (!budget.ok) return { ok: false, reason: 'RATE_LIMITED', retryAfterSeconds: budget.retryAfterSeconds };
-    const isValid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
+    // An external user has no password: the same work as for an unknown email, and never a match.
+    const isValid = user?.passwordHash ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
     if (user && isValid) {
       await throttle.forgive(budget.attempt);
       return { ok: true, user };

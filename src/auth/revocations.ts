@@ -17,9 +17,12 @@ const EVENT_OF_REASON: Record<RevocationReason, SecurityEventType> = {
   SESSION_LIMIT: 'SESSION_LIMIT_REACHED',
 };
 
-/** Who ended the sessions, when it was a request: its session and where it came from. */
+/** Who ended the sessions, when it was a request: a session of the user's, or an app's backend by its key's name; and where the request came from. */
 export interface Actor {
-  sessionId: string;
+  sessionId?: string;
+  serviceKey?: string;
+  /** The words the backend gave with it (revokeUserSessions' `reason`). */
+  note?: string | null;
   origin: RequestOrigin;
 }
 
@@ -68,12 +71,14 @@ export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSecon
       type: EVENT_OF_REASON[reason],
       sessionId: row.id,
       // The actor is named only when it is another session: a logout is its own doing.
-      actorSessionId: actor && actor.sessionId !== row.id ? actor.sessionId : null,
+      actorSessionId: actor?.sessionId && actor.sessionId !== row.id ? actor.sessionId : null,
+      actorServiceKey: actor?.serviceKey,
+      note: actor?.note,
       deviceName: row.deviceName,
       origin: actor?.origin,
       at: row.revokedAt!,
     })));
-    for (const row of rows) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason, requestId: actor?.origin?.requestId }, 'session revoked');
+    for (const row of rows) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason, actorServiceKey: actor?.serviceKey, requestId: actor?.origin?.requestId }, 'session revoked');
     return rows.map(({ id, userId }) => ({ id, userId }));
   }
 

@@ -17,6 +17,10 @@ export interface SecurityEventInput {
   type: SecurityEventType;
   sessionId?: string | null;
   actorSessionId?: string | null;
+  /** The service key that caused it, by name, when an app's backend did. */
+  actorServiceKey?: string | null;
+  /** The words given with it (revokeUserSessions' `reason`). */
+  note?: string | null;
   deviceName?: string | null;
   origin?: RequestOrigin;
   isNewDevice?: boolean;
@@ -50,6 +54,8 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
         type: input.type,
         session_id: input.sessionId ?? null,
         actor_session_id: input.actorSessionId ?? null,
+        actor_service_key: input.actorServiceKey ?? null,
+        note: input.note ?? null,
         device_name: input.deviceName ?? null,
         ip_address: input.origin?.ipAddress ?? null,
         user_agent: input.origin?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
@@ -59,15 +65,15 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
       // One JSON parameter rather than nine per row: a revocation of 1,000 sessions records
       // 1,000 events, and binding 9,000 parameters cost more than the rest of its transaction.
       await tx.execute(sql`
-        INSERT INTO ${securityEvents} (user_id, type, session_id, actor_session_id, device_name, ip_address, user_agent, is_new_device, created_at)
-        SELECT user_id, type, session_id, actor_session_id, device_name, ip_address, user_agent, is_new_device,
+        INSERT INTO ${securityEvents} (user_id, type, session_id, actor_session_id, actor_service_key, note, device_name, ip_address, user_agent, is_new_device, created_at)
+        SELECT user_id, type, session_id, actor_session_id, actor_service_key, note, device_name, ip_address, user_agent, is_new_device,
           COALESCE(created_at, ${clock.now().toISOString()}::timestamptz)
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(
-          user_id uuid, type security_event_type, session_id uuid, actor_session_id uuid, device_name text, ip_address text, user_agent text,
-          is_new_device boolean, created_at timestamptz)`);
+          user_id uuid, type security_event_type, session_id uuid, actor_session_id uuid, actor_service_key text, note text, device_name text,
+          ip_address text, user_agent text, is_new_device boolean, created_at timestamptz)`);
       for (const input of inputs) {
         logger.info(
-          { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, ipAddress: input.origin?.ipAddress, requestId: input.origin?.requestId },
+          { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, actorServiceKey: input.actorServiceKey, ipAddress: input.origin?.ipAddress, requestId: input.origin?.requestId },
           'security event',
         );
       }

@@ -35,6 +35,8 @@ export interface NewSession {
   device: DeviceDetails;
   origin: RequestOrigin;
   event: 'SIGNED_UP' | 'LOGGED_IN';
+  /** The service key that asked for it (issueSession), by name. */
+  actorServiceKey?: string;
 }
 
 /** A new session: its row, first token pair, new-device verdict, security event and push, and the per-user cap. */
@@ -58,7 +60,7 @@ export function createSessionCreation(deps: SessionCreationDeps) {
      * least recently active sessions beyond `maxSessionsPerUser`. `tx` lets sign-up create the
      * account in the same transaction.
      */
-    async createSession({ user, device, origin, event }: NewSession, tx?: Db): Promise<IssuedSession> {
+    async createSession({ user, device, origin, event, actorServiceKey }: NewSession, tx?: Db): Promise<IssuedSession> {
       const now = clock.now();
       const id = randomUUID();
       const expiresAt = sessionExpiresAt(now, deps.sessionMaxAgeSeconds);
@@ -74,7 +76,7 @@ export function createSessionCreation(deps: SessionCreationDeps) {
             ...device, ipAddress: origin.ipAddress, ...locationColumns(location), createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
           })
           .returning(publicSessionColumns);
-        await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice }]);
+        await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice, actorServiceKey }]);
         await deps.sessionEvents.publishCreated(tx, { sessionId: id, userId: user.id, isNewDevice });
         await evictBeyondCap(tx, user.id, id, now);
         return { session: session!, isNewDevice };

@@ -24,9 +24,10 @@ export const publicSessionColumns = {
   expiresAt: sessions.expiresAt,
 };
 
-export const publicUserColumns = { id: users.id, email: users.email, createdAt: users.createdAt };
+export const publicUserColumns = { id: users.id, email: users.email, externalId: users.externalId, createdAt: users.createdAt };
 
-export interface PublicUser { id: string; email: string; createdAt: Date }
+/** An account as a client may see it. An external user may have no email; one who signed up here has no `externalId`. */
+export interface PublicUser { id: string; email: string | null; externalId: string | null; createdAt: Date }
 
 /** A freshly issued token pair, with the session it belongs to. */
 export interface IssuedSession {

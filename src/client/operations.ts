@@ -31,7 +31,10 @@ export interface Credentials {
 
 export interface User {
   id: string;
-  email: string;
+  /** Null only for a user of an app with its own sign-in whose backend gave no email. */
+  email: string | null;
+  /** The app's own id for a user it signs in itself (issueSession); null for an account that signed up here. */
+  externalId: string | null;
   createdAt: string;
 }
 
@@ -62,7 +65,7 @@ export interface AuthPayload {
 }
 
 const SESSION_FIELDS = `id deviceName deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isCurrent`;
-const AUTH_FIELDS = `accessToken accessTokenExpiresAt refreshToken isNewDevice user { id email createdAt } session { ${SESSION_FIELDS} }`;
+const AUTH_FIELDS = `accessToken accessTokenExpiresAt refreshToken isNewDevice user { id email externalId createdAt } session { ${SESSION_FIELDS} }`;
 
 type AuthInput = Credentials & { refreshTokenInCookie?: boolean };
 

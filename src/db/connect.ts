@@ -1,6 +1,7 @@
 import { StartupError } from '../config.js';
 import type { Logger } from '../logger.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from './client.js';
+import { rootCause } from './errors.js';
 
 /** Failures that mean "not reachable yet" (down, starting, restarting), worth another try. */
 const TRANSIENT_CODES = new Set([
@@ -41,13 +42,6 @@ export async function openDatabaseWhenReachable(options: OpenDatabaseOptions, lo
       await new Promise((resolve) => setTimeout(resolve, retryInMs));
     }
   }
-}
-
-/** The error at the bottom of a chain of causes: Postgres's own, under Drizzle's "Failed query". */
-function rootCause(error: unknown): unknown {
-  let cause = error;
-  for (let depth = 0; depth < 5 && cause instanceof Error && cause.cause instanceof Error; depth++) cause = cause.cause;
-  return cause;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, doublePrecision, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, doublePrecision, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const deviceTypeEnum = pgEnum('device_type', [
   'DESKTOP', 'MOBILE', 'TABLET', 'TV', 'CONSOLE', 'WEARABLE', 'EMBEDDED', 'BOT', 'UNKNOWN',
@@ -17,13 +17,25 @@ export const securityEventTypeEnum = pgEnum('security_event_type', [
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
+/**
+ * An account: one that signed up here (email and password), or a user of an app that signs people
+ * in itself, known by the app's own id (`external_id`, given to `issueSession`), without a password.
+ */
 export const users = pgTable('users', {
   id: uuid('id').primaryKey().defaultRandom(),
-  /** Trimmed and lower-cased before it is stored, so the unique index is case-insensitive. */
-  email: text('email').notNull(),
-  passwordHash: text('password_hash').notNull(),
+  /** Trimmed and lower-cased before it is stored, so the unique index is case-insensitive. Optional for an external user. */
+  email: text('email'),
+  /** Null for an external user: `login` never succeeds for them. */
+  passwordHash: text('password_hash'),
+  /** The app's own id for an external user, at most 255 characters. */
+  externalId: text('external_id'),
   createdAt: timestamptz('created_at').notNull(),
-}, (t) => [uniqueIndex('users_email_key').on(t.email)]);
+}, (t) => [
+  uniqueIndex('users_email_key').on(t.email),
+  uniqueIndex('users_external_id_key').on(t.externalId),
+  // A user is someone: signed up here with a password (so an email), or known by the app's id.
+  check('users_identity_check', sql`(${t.email} IS NOT NULL AND ${t.passwordHash} IS NOT NULL) OR ${t.externalId} IS NOT NULL`),
+]);
 
 export const sessions = pgTable('sessions', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -84,6 +96,10 @@ export const securityEvents = pgTable('security_events', {
   sessionId: uuid('session_id'),
   /** The session that caused it, when another one did (which device revoked this one). */
   actorSessionId: uuid('actor_session_id'),
+  /** The name of the service key that caused it, when a backend did ("support"). */
+  actorServiceKey: text('actor_service_key'),
+  /** The words given with it: revokeUserSessions' `reason`. */
+  note: text('note'),
   ipAddress: text('ip_address'),
   deviceName: text('device_name'),
   userAgent: text('user_agent'),

@@ -26,14 +26,15 @@ const BRAND_NAMES: Record<string, string> = {
   'Google Chrome': 'Chrome', 'Microsoft Edge': 'Edge', 'Opera': 'Opera', 'Brave': 'Brave',
   'Samsung Internet': 'Samsung Internet', 'Vivaldi': 'Vivaldi', 'YaBrowser': 'Yandex Browser',
 };
-const HEADER_MAX_LENGTH = 512;
+/** A hint longer than this is ignored: no browser sends one. */
+export const CLIENT_HINT_MAX_LENGTH = 512;
 
 /** Reads the hints from request headers; null when the client sent none. */
 export function readClientHints(headers: IncomingHttpHeaders): ClientHints | null {
   const header = (name: string) => {
     const value = headers[name];
     const text = Array.isArray(value) ? value[0] : value;
-    return text && text.length <= HEADER_MAX_LENGTH ? stripControlCharacters(text) : undefined;
+    return text && text.length <= CLIENT_HINT_MAX_LENGTH ? stripControlCharacters(text) : undefined;
   };
   const brands = header('sec-ch-ua-full-version-list') ?? header('sec-ch-ua');
   const platform = unquote(header('sec-ch-ua-platform'));

@@ -20,7 +20,7 @@ export function createClientIpResolver(trustProxy: Config['trustProxy']): Client
 }
 
 /** Writes IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) as the IPv4 address people know. */
-function normalizeIp(address: string | undefined): string | null {
+export function normalizeIp(address: string | undefined): string | null {
   if (!address) return null;
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

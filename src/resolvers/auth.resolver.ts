@@ -1,7 +1,9 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import { normalizeEmail, type SignInOrigin } from '../auth/account-service.js';
 import type { IssuedSession } from '../auth/session-shapes.js';
-import { callerOf, requestOriginOf, type Context } from '../context.js';
+import { callerOf, requestOriginOf, serviceCallerOf, type Context } from '../context.js';
+import { readClientHints } from '../devices/client-hints.js';
+import { normalizeIp } from '../devices/client-ip.js';
 import { DEVICE_TEXT_MAX_LENGTH } from '../devices/device-bounds.js';
 import { describeDevice } from '../devices/device-info.js';
 import type { PasswordRefusal } from '../auth/password-check.js';
@@ -9,7 +11,9 @@ import { BadUserInputError, EmailTakenError, InvalidCredentialsError, RateLimite
 import { AuthPayload } from '../types/auth-payload.type.js';
 import { ChangePasswordArgs, LoginArgs, ReauthenticateArgs, SignUpArgs } from '../types/auth.args.js';
 import type { DeviceInfoInput } from '../types/auth.input.js';
+import { IssueSessionArgs, headersOfHints } from '../types/issue-session.input.js';
 import { toSession } from '../types/session.type.js';
+import { stripControlCharacters } from '../text-input.js';
 import type { RefreshCookie } from '../refresh-cookie.js';
 
 const REFRESH_TOKEN_MAX_LENGTH = 512;
@@ -59,6 +63,24 @@ export class AuthResolver {
       throw new UnauthenticatedError(result.ended ? `The session has ended (${result.ended}).` : 'Invalid refresh token, or the session has ended.', result.ended);
     }
     return toAuthPayload(result.issued, cookie);
+  }
+
+  @Authorized('sessions:issue')
+  @Mutation(() => AuthPayload, {
+    description:
+      'For an app that signs its users in itself (service key with sessions:issue): a session for one of them, created as login creates one, ' +
+      'with the end user\'s address, User-Agent and Client Hints as the backend forwards them. The first session for an externalId creates the user. ' +
+      'The backend hands the tokens to its frontend, which then refreshes, lists and ends sessions as any user does.',
+  })
+  async issueSession(@Args(() => IssueSessionArgs) { input }: IssueSessionArgs, @Ctx() context: Context): Promise<AuthPayload> {
+    const { name } = serviceCallerOf(context);
+    const email = input.email == null ? null : requireEmail(input.email);
+    const userAgent = stripControlCharacters(input.userAgent ?? undefined);
+    const hints = input.clientHints ? readClientHints(headersOfHints(input.clientHints)) : null;
+    const origin = { device: describeDevice(input.device, { userAgent, hints }), ipAddress: normalizeIp(input.ipAddress ?? undefined), userAgent, requestId: context.requestId };
+    const result = await context.services.accounts.issueSession(input.externalId, email, origin, name);
+    if (!result.ok) throw new EmailTakenError();
+    return toAuthPayload(result.issued);
   }
 
   @Authorized()

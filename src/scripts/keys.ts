@@ -5,6 +5,7 @@ import { createServiceKeys, describeKeyProblem, type ServiceKeyInfo, type Servic
 import { systemClock } from '../clock.js';
 import { loadConfig, StartupError } from '../config.js';
 import { openDatabaseWhenReachable } from '../db/connect.js';
+import { isUniqueViolation } from '../db/errors.js';
 import { createLogger } from '../logger.js';
 
 const USAGE = `Usage:
@@ -43,8 +44,7 @@ async function main(): Promise<void> {
     if (days !== undefined && !(Number.isInteger(days) && days > 0)) throw new UsageError('--expires-in-days is a whole number of days, at least 1.');
     const expiresAt = days === undefined ? null : new Date(systemClock.now().getTime() + days * 86_400_000);
     const created = await keys.create(name, scopes as ServiceKeyScope[], expiresAt).catch((error: unknown) => {
-      // 23505: the live-name unique index.
-      if ((error as { cause?: { code?: string } }).cause?.code === '23505') throw new UsageError(`A live key named "${name}" exists: revoke it first, or choose another name.`);
+      if (isUniqueViolation(error, 'service_keys_live_name_idx')) throw new UsageError(`A live key named "${name}" exists: revoke it first, or choose another name.`);
       throw error;
     });
     // The key alone on stdout, for a script to capture; shown this once, stored only as its SHA-256.

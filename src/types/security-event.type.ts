@@ -35,6 +35,15 @@ export class SecurityEvent {
   @Field(() => ID, { nullable: true, description: 'The session that did it (which device revoked this one), when another one did.' })
   actorSessionId!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'The service key that did it, by the name it was made with ("support"), when the app\'s backend did: issueSession, revokeUserSessions.',
+  })
+  actorServiceKey!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The words the backend gave with it: revokeUserSessions\' reason ("Lost phone, reported to support").' })
+  note!: string | null;
+
   @Field(() => String, { nullable: true, description: 'The name of the device of the session it concerns, as that session had it.' })
   deviceName!: string | null;
 

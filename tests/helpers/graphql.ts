@@ -26,7 +26,7 @@ export async function gql<T = Record<string, any>>(server: Pick<TestServer, 'url
 
 export const AUTH_FIELDS = `
   accessToken refreshToken accessTokenExpiresAt
-  user { id email createdAt }
+  user { id email externalId createdAt }
   session { id deviceName deviceType os browser deviceId userAgent ipAddress cpuCores ramGb internetSpeedMbps createdAt lastActiveAt expiresAt isCurrent }
 `;
 
@@ -34,7 +34,7 @@ export interface AuthPayload {
   accessToken: string;
   refreshToken: string;
   accessTokenExpiresAt: string;
-  user: { id: string; email: string; createdAt: string };
+  user: { id: string; email: string; externalId: string | null; createdAt: string };
   session: Record<string, any> & { id: string };
 }
 
@@ -65,3 +65,12 @@ export async function loginUser(server: Pick<TestServer, 'url'>, email: string, 
 }
 
 export const MY_SESSIONS = '{ mySessions { id deviceName os browser cpuCores ramGb internetSpeedMbps ipAddress isCurrent lastActiveAt } }';
+
+export const ISSUE_SESSION = `mutation($input: IssueSessionInput!) { issueSession(input: $input) { ${AUTH_FIELDS} isNewDevice } }`;
+
+/** A session for a user of the app's own sign-in, asked for with a service key holding sessions:issue. */
+export async function issueSessionFor(server: Pick<TestServer, 'url'>, key: string, input: Record<string, unknown>): Promise<AuthPayload & { isNewDevice: boolean }> {
+  const result = await gql<{ issueSession: AuthPayload & { isNewDevice: boolean } }>(server, ISSUE_SESSION, { token: key, variables: { input } });
+  if (!result.data?.issueSession) throw new Error(`issueSession failed: ${JSON.stringify(result.errors)}`);
+  return result.data.issueSession;
+}
