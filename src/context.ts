@@ -3,6 +3,7 @@ import type { AccountService } from './auth/account-service.js';
 import { isServiceKey, type ServiceCaller, type ServiceKeyCheck, type ServiceKeys } from './auth/service-keys.js';
 import type { RequestOrigin, SecurityEvents } from './auth/security-events.js';
 import type { SessionService } from './auth/session-service.js';
+import type { UserAdmin } from './auth/user-admin.js';
 import type { SessionEnd } from './auth/session-lifetime.js';
 import type { AuthCheck, AuthFailure, Authenticated } from './auth/session-shapes.js';
 import { readClientHints, type ClientHints } from './devices/client-hints.js';
@@ -18,6 +19,7 @@ import type { LiveConnection } from './realtime/live-connections.js';
 
 export interface Services {
   keys: ServiceKeys;
+  admin: UserAdmin;
   accounts: AccountService;
   sessions: SessionService;
   events: SecurityEvents;

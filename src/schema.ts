@@ -11,6 +11,7 @@ import { SessionEventsResolver } from './resolvers/session-events.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { findMalformedFields } from './text-input.js';
+import { UserAdminResolver } from './resolvers/user-admin.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 import { ErrorExtensions } from './types/error.type.js';
 
@@ -76,7 +77,7 @@ const noTopicPubSub: PubSub = {
 
 export async function buildAppSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [AuthResolver, SessionEventsResolver, SecurityEventResolver, SessionResolver, UserResolver],
+    resolvers: [AuthResolver, SessionEventsResolver, SecurityEventResolver, SessionResolver, UserAdminResolver, UserResolver],
     // Reached by no field: it documents what errors carry, and brings the ErrorCode enum with it.
     orphanedTypes: [ErrorExtensions],
     authChecker,
@@ -86,8 +87,8 @@ export async function buildAppSchema(): Promise<GraphQLSchema> {
   });
   // type-graphql takes no description for the root types it makes; the schema is not yet anyone else's.
   for (const [type, description] of [
-    [schema.getQueryType(), 'What a client reads: the signed-in user, their sessions and their security activity. Over HTTP or WebSocket.'],
-    [schema.getMutationType(), 'Signing up, in and out, refreshing tokens, and ending sessions. Over HTTP or WebSocket; cookie mode over HTTP only.'],
+    [schema.getQueryType(), "What a client reads: the signed-in user, their sessions and their security activity; and, for an app's backend with a service key, any user's. Over HTTP or WebSocket."],
+    [schema.getMutationType(), "Signing up, in and out, refreshing tokens, and ending sessions; for an app's backend, issuing and ending its users' sessions. Over HTTP or WebSocket; cookie mode over HTTP only."],
     [schema.getSubscriptionType(), 'Pushed over WebSocket (graphql-transport-ws) only, to a connection authenticated in connection_init.'],
   ] as const) {
     if (type) type.description = description;

@@ -6,6 +6,7 @@ import { createServiceKeys } from './auth/service-keys.js';
 import { createSessionService } from './auth/session-service.js';
 import { createSignUpThrottle } from './auth/sign-up-throttle.js';
 import { createAccessTokens } from './auth/tokens.js';
+import { createUserAdmin } from './auth/user-admin.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
@@ -51,7 +52,8 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
   });
   const signUpThrottle = createSignUpThrottle({ db, clock, limits: { perIp: config.signUpMaxPerIp, windowSeconds: config.signUpWindowSeconds } });
   const accounts = createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins: metrics.logins });
-  return { accounts, sessions, events, revoker, keys: createServiceKeys({ db, clock, logger }) };
+  const admin = createUserAdmin({ db, clock, revoker, events, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
+  return { accounts, sessions, events, revoker, admin, keys: createServiceKeys({ db, clock, logger }) };
 }
 
 export type JobName = 'expirySweep' | 'cleanup';

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
@@ -79,8 +79,8 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
       }
     },
 
-    /** The user's events, newest first, `first` of them after the cursor. */
-    async page(userId: string, first: number, after: EventCursor | null): Promise<SecurityEventPage> {
+    /** The user's events, newest first, `first` of them after the cursor. `userId` may be a subquery that finds it. */
+    async page(userId: string | SQL, first: number, after: EventCursor | null): Promise<SecurityEventPage> {
       const [rows, earlier] = await Promise.all([
         db
           .select()

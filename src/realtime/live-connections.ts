@@ -9,7 +9,7 @@ import { SessionEndedStream } from './session-ended-stream.js';
 import { watchExpiry } from './token-expiry.js';
 
 /** What happened to one of a user's sessions: a sign-in, from a new device or not, or an end and its reason. */
-export type SessionChangeKind = { type: 'CREATED'; isNewDevice: boolean } | { type: 'REVOKED'; reason: RevocationReason };
+export type SessionChangeKind = { type: 'CREATED'; isNewDevice: boolean } | { type: 'REVOKED'; reason: RevocationReason; revokedAt: Date };
 
 /** One change to a user's sessions, as `mySessionsChanged` tells it. */
 export type SessionChange = SessionChangeKind & { session: PublicSession };

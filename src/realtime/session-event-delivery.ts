@@ -73,7 +73,7 @@ export async function deliverSessionEvents({ bus, connections, sessions, logger 
   await bus.subscribe({
     ended: (event) => {
       void connections.revoke(event);
-      if (event.userId) queueChange(event.userId, event.sessionId, { type: 'REVOKED', reason: event.reason });
+      if (event.userId) queueChange(event.userId, event.sessionId, { type: 'REVOKED', reason: event.reason, revokedAt: event.revokedAt });
     },
     created: (event) => queueChange(event.userId, event.sessionId, { type: 'CREATED', isNewDevice: event.isNewDevice }),
     resync: () => void resync(),

@@ -1,8 +1,8 @@
 import { Args, Authorized, Ctx, Query, Resolver } from 'type-graphql';
-import { decodeCursor, encodeCursor } from '../auth/security-events.js';
+import { decodeCursor } from '../auth/security-events.js';
 import { callerOf, type Context } from '../context.js';
 import { SecurityEventsArgs } from '../types/security-event.args.js';
-import { SecurityEventConnection } from '../types/security-event.type.js';
+import { SecurityEventConnection, toSecurityEventConnection } from '../types/security-event.type.js';
 
 @Resolver()
 export class SecurityEventResolver {
@@ -11,9 +11,6 @@ export class SecurityEventResolver {
   async mySecurityEvents(@Args(() => SecurityEventsArgs) { first, after }: SecurityEventsArgs, @Ctx() context: Context): Promise<SecurityEventConnection> {
     // `@IsSecurityEventCursor` has refused a cursor that does not decode, but for an empty one.
     const cursor = after ? decodeCursor(after) : null;
-    const page = await context.services.events.page(callerOf(context).user.id, first, cursor);
-    const edges = page.events.map((event) => ({ cursor: encodeCursor(event), node: event }));
-    const pageInfo = { hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null };
-    return { edges, pageInfo };
+    return toSecurityEventConnection(await context.services.events.page(callerOf(context).user.id, first, cursor));
   }
 }

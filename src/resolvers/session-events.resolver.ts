@@ -26,7 +26,7 @@ export class SessionEventsResolver {
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openChangeStream(),
   })
   mySessionsChanged(@Root() change: SessionChange, @Ctx() context: Context): SessionsChangedEvent {
-    const session = toSession(change.session, callerOf(context).sessionId);
+    const session = toSession(change.session, callerOf(context).sessionId, change.type === 'REVOKED' ? { reason: change.reason, at: change.revokedAt } : undefined);
     if (change.type === 'CREATED') return { type: change.type, session, isNewDevice: change.isNewDevice, isNewDeviceSignIn: change.isNewDevice, reason: null };
     return { type: change.type, session, isNewDevice: false, isNewDeviceSignIn: null, reason: change.reason };
   }

@@ -1,7 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { RevocationReason as RevocationReasonValue } from '../db/schema.js';
 import { ERROR_CODE_DESCRIPTIONS, ErrorCode, type InputProblem } from '../errors.js';
-import { RevocationReason } from './session-events.type.js';
+import { RevocationReason } from './session.type.js';
 
 // Errors travel outside `data`, so no field returns these types: ErrorExtensions is added to the
 // schema as an orphaned type, to document in the schema itself what `extensions` of an error hold.

@@ -8,6 +8,7 @@ import { ValidateBy } from 'class-validator';
 import { normalizeEmail } from '../auth/account-service.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
 import { decodeCursor } from '../auth/security-events.js';
+import { decodeSessionCursor } from '../auth/user-admin.js';
 import { isWellFormedText } from '../text-input.js';
 
 /** An address an account can have: what `normalizeEmail` accepts (trimmed, lower-cased, NFC, valid, at most 254 characters). */
@@ -40,6 +41,17 @@ export function IsPasswordToCheck(): PropertyDecorator {
     validator: {
       validate: (value) => typeof value === 'string' && value.length >= 1 && value.length <= PASSWORD_MAX_LENGTH,
       defaultMessage: () => `$property must be 1 to ${PASSWORD_MAX_LENGTH} characters`,
+    },
+  });
+}
+
+/** A `userSessions` cursor this server gave out; an empty string, as ever, counts as none. */
+export function IsSessionCursor(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isSessionCursor',
+    validator: {
+      validate: (value) => value === '' || (typeof value === 'string' && decodeSessionCursor(value) !== null),
+      defaultMessage: () => '$property is not a cursor this server gave out',
     },
   });
 }

@@ -1,6 +1,8 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { securityEventTypeEnum, type SecurityEventType as SecurityEventTypeValue } from '../db/schema.js';
 import { enumOf } from './enum-of.js';
+import { PageInfo, pageInfoOf } from './page-info.type.js';
+import { encodeCursor, type SecurityEventPage } from '../auth/security-events.js';
 
 export const SecurityEventType = enumOf(securityEventTypeEnum.enumValues);
 registerEnumType(SecurityEventType, {
@@ -12,7 +14,7 @@ registerEnumType(SecurityEventType, {
     LOGIN_FAILED: { description: 'A wrong password was given for this account (login, reauthenticate or changePassword).' },
     LOGIN_THROTTLED: { description: 'Password checks for this account were refused for too many failures (RATE_LIMITED); recorded once per address per window.' },
     LOGGED_OUT: { description: 'A session signed out with logout (reason LOGOUT).' },
-    SESSION_REVOKED: { description: 'A session was ended with revokeSession, revokeOtherSessions or revokeAllSessions, or by changePassword (reasons REVOKED, PASSWORD_CHANGED).' },
+    SESSION_REVOKED: { description: 'A session was ended with revokeSession, revokeOtherSessions or revokeAllSessions, by changePassword, or by the app\'s backend with revokeUserSessions (reasons REVOKED, PASSWORD_CHANGED).' },
     SESSION_EXPIRED: { description: 'A session reached its maximum age or idle timeout (reason EXPIRED).' },
     REFRESH_TOKEN_REUSE: { description: 'A refresh token was used twice, and its session was ended as stolen.' },
     PASSWORD_CHANGED: { description: 'The password was changed.' },
@@ -54,23 +56,6 @@ export class SecurityEvent {
   createdAt!: Date;
 }
 
-@ObjectType({ description: 'Where a page of a connection sits in the whole list (Relay cursor connections).', simpleResolvers: true })
-export class PageInfo {
-  @Field(() => Boolean, { description: 'Whether more items follow this page: pass endCursor as `after` to get them.' })
-  hasNextPage!: boolean;
-
-  @Field(() => Boolean, {
-    description: 'Whether items precede this page: true when `after` was given and the item it points at, or a newer one, still exists. Always false without `after`.',
-  })
-  hasPreviousPage!: boolean;
-
-  @Field(() => String, { nullable: true, description: "The first edge's cursor; null for an empty page." })
-  startCursor!: string | null;
-
-  @Field(() => String, { nullable: true, description: "The last edge's cursor; pass it as `after` for the next page. Null for an empty page." })
-  endCursor!: string | null;
-}
-
 @ObjectType({ description: 'One security event and its place in the list.', simpleResolvers: true })
 export class SecurityEventEdge {
   @Field(() => String, { description: 'Opaque: pass as `after` for the events that follow this one.' })
@@ -87,4 +72,10 @@ export class SecurityEventConnection {
 
   @Field(() => PageInfo, { description: 'Where this page sits, and the cursor for the next one.' })
   pageInfo!: PageInfo;
+}
+
+/** A page of security events as a connection. */
+export function toSecurityEventConnection(page: SecurityEventPage): SecurityEventConnection {
+  const edges = page.events.map((event) => ({ cursor: encodeCursor(event), node: event }));
+  return { edges, pageInfo: pageInfoOf(edges, page) };
 }

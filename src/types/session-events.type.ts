@@ -1,21 +1,6 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { revocationReasonEnum, type RevocationReason as RevocationReasonValue } from '../db/schema.js';
-import { enumOf } from './enum-of.js';
-import { Session } from './session.type.js';
-
-export const RevocationReason = enumOf(revocationReasonEnum.enumValues);
-registerEnumType(RevocationReason, {
-  name: 'RevocationReason',
-  description: 'Why a session ended.',
-  valuesConfig: {
-    LOGOUT: { description: 'Signed out with logout.' },
-    REVOKED: { description: 'Ended with revokeSession, revokeOtherSessions or revokeAllSessions, by itself or from another session.' },
-    EXPIRED: { description: 'Reached SESSION_MAX_AGE_SECONDS, or went unused for SESSION_IDLE_TIMEOUT_SECONDS.' },
-    REFRESH_TOKEN_REUSE: { description: 'A refresh token of the session was used a second time, which is taken as theft: the whole session is ended.' },
-    PASSWORD_CHANGED: { description: 'changePassword ended every other session of the user.' },
-    SESSION_LIMIT: { description: 'A sign-in beyond MAX_SESSIONS_PER_USER ended this, the least recently active session.' },
-  } satisfies Record<RevocationReasonValue, { description: string }>,
-});
+import type { RevocationReason as RevocationReasonValue } from '../db/schema.js';
+import { RevocationReason, Session } from './session.type.js';
 
 @ObjectType({ description: 'The session this connection signed in with has ended: sign the device out.', simpleResolvers: true })
 export class SessionRevokedEvent {

@@ -1,8 +1,10 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { PublicSession } from '../db/schema.js';
-import { deviceTypeEnum, type DeviceType as DeviceTypeValue } from '../db/schema.js';
+import { deviceTypeEnum, revocationReasonEnum, type DeviceType as DeviceTypeValue, type RevocationReason as RevocationReasonValue } from '../db/schema.js';
 import { countryName, GEOIP_ATTRIBUTION } from '../devices/geolocation.js';
+import type { SessionEnd } from '../auth/session-lifetime.js';
 import { enumOf } from './enum-of.js';
+import { PageInfo } from './page-info.type.js';
 
 export const DeviceType = enumOf(deviceTypeEnum.enumValues);
 registerEnumType(DeviceType, {
@@ -19,6 +21,20 @@ registerEnumType(DeviceType, {
     BOT: { description: 'A crawler, or a headless browser.' },
     UNKNOWN: { description: 'Nothing to tell: no User-Agent, or a library\'s (curl, python-requests).' },
   } satisfies Record<DeviceTypeValue, { description: string }>,
+});
+
+export const RevocationReason = enumOf(revocationReasonEnum.enumValues);
+registerEnumType(RevocationReason, {
+  name: 'RevocationReason',
+  description: 'Why a session ended.',
+  valuesConfig: {
+    LOGOUT: { description: 'Signed out with logout.' },
+    REVOKED: { description: 'Ended with revokeSession, revokeOtherSessions or revokeAllSessions, by itself or from another session; or by the app\'s backend (revokeUserSessions).' },
+    EXPIRED: { description: 'Reached SESSION_MAX_AGE_SECONDS, or went unused for SESSION_IDLE_TIMEOUT_SECONDS.' },
+    REFRESH_TOKEN_REUSE: { description: 'A refresh token of the session was used a second time, which is taken as theft: the whole session is ended.' },
+    PASSWORD_CHANGED: { description: 'changePassword ended every other session of the user.' },
+    SESSION_LIMIT: { description: 'A sign-in beyond MAX_SESSIONS_PER_USER ended this, the least recently active session.' },
+  } satisfies Record<RevocationReasonValue, { description: string }>,
 });
 
 @ObjectType({ description: 'Where an address is, as far as the geolocation database knows.', simpleResolvers: true })
@@ -88,14 +104,41 @@ export class Session {
   @Field(() => Date, { description: 'When the session ends at the latest; refreshing does not extend it.' })
   expiresAt!: Date;
 
-  @Field(() => Boolean, { description: 'True only for the session that made this request.' })
+  @Field(() => Boolean, { description: 'True only for the session that made this request; always false for a service key, which has none.' })
   isCurrent!: boolean;
+
+  @Field(() => Date, { nullable: true, description: 'When the session ended; null while it lives. Only userSessions(includeEnded: true) lists ended ones.' })
+  endedAt!: Date | null;
+
+  @Field(() => RevocationReason, { nullable: true, description: 'Why the session ended; null while it lives.' })
+  endReason!: RevocationReasonValue | null;
 }
 
-/** Shapes a stored session for a client, marking whether it is the caller's own. */
-export function toSession({ locationCity, locationRegion, locationCountryCode, ...row }: PublicSession, currentSessionId: string): Session {
+@ObjectType({ description: 'One session and its place in the list.', simpleResolvers: true })
+export class SessionEdge {
+  @Field(() => String, { description: 'Opaque: pass as `after` for the sessions that follow this one.' })
+  cursor!: string;
+
+  @Field(() => Session, { description: 'The session.' })
+  node!: Session;
+}
+
+@ObjectType({ description: "A page of a user's sessions, newest sign-in first (Relay cursor connection).", simpleResolvers: true })
+export class SessionConnection {
+  @Field(() => [SessionEdge], { description: 'The sessions of this page, newest sign-in first.' })
+  edges!: SessionEdge[];
+
+  @Field(() => PageInfo, { description: 'Where this page sits, and the cursor for the next one.' })
+  pageInfo!: PageInfo;
+}
+
+/**
+ * Shapes a stored session for a client, marking whether it is the caller's own (never, without a
+ * current session) and, for one that has ended, when and why.
+ */
+export function toSession({ locationCity, locationRegion, locationCountryCode, ...row }: PublicSession, currentSessionId: string | null, end?: SessionEnd): Session {
   const location = locationCity || locationCountryCode
     ? Object.assign(new Location(), { city: locationCity, region: locationRegion, country: countryName(locationCountryCode), countryCode: locationCountryCode })
     : null;
-  return Object.assign(new Session(), row, { location, isCurrent: row.id === currentSessionId });
+  return Object.assign(new Session(), row, { location, isCurrent: row.id === currentSessionId, endedAt: end?.at ?? null, endReason: end?.reason ?? null });
 }
