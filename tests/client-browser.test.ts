@@ -4,10 +4,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './helpers/browser.js';
 import { bundleForPage, CLIENT_PAGE_CHROMIUM_ARGS, openTab, serveClientPage } from './helpers/client-page.js';
-import { PASSWORD, signUpUser } from './helpers/graphql.js';
+import { issueSessionFor, PASSWORD, signUpUser } from './helpers/graphql.js';
 import { scrape } from './helpers/metrics.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { listening, operationsSince } from './helpers/session-client.js';
+import { newServiceKey } from './helpers/service-keys.js';
 
 interface SignedOut {
   reason: string;
@@ -69,6 +70,19 @@ describe('the client in Chromium, in cookie mode', () => {
     expect(cookies).toMatchObject([{ name: '__Host-refresh-token', httpOnly: true, secure: true, sameSite: 'Strict', path: '/' }]);
     expect(await tab!.evaluate(() => (globalThis as any).document.cookie)).toBe('');
     expect(await tab!.evaluate(() => JSON.stringify((globalThis as any).localStorage))).not.toContain(cookies[0]!.value);
+  });
+
+  it('adopts a session its app\'s backend got from issueSession into the cookie, and keeps it across a reload', async () => {
+    const issued = await issueSessionFor(server, await newServiceKey(server, 'browser-backend', ['sessions:issue']), { externalId: 'oidc|browser' });
+    const [tab] = await newTabs(1);
+    const adopted = await tab!.evaluate((refreshToken) => (globalThis as any).client.adopt(refreshToken), issued.refreshToken);
+    expect(adopted.user.externalId).toBe('oidc|browser');
+    const [cookie] = await tab!.context().cookies();
+    expect(cookie).toMatchObject({ name: '__Host-refresh-token', httpOnly: true });
+    expect(cookie!.value).not.toBe(issued.refreshToken);
+    await tab!.reload();
+    await startClient(tab!);
+    expect(await listSessionIds(tab!)).toEqual([issued.session.id]);
   });
 
   it('gets a reloaded tab a new access token from the cookie', async () => {

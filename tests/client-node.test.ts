@@ -2,11 +2,12 @@
 // refresh, and every way a session ends reaches onSignedOut exactly once, with its reason.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UnauthenticatedError } from '../src/client/index.js';
-import { gql, loginUser, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
+import { gql, issueSessionFor, loginUser, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
 import { scrape } from './helpers/metrics.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { gauge, listening, operationsSince, recordingStorage, sessionClients, type TestSessionClient } from './helpers/session-client.js';
 import { waitFor } from './helpers/ws.js';
+import { newServiceKey } from './helpers/service-keys.js';
 
 const REVOKE = 'mutation($id: ID!) { revokeSession(id: $id) }';
 
@@ -179,5 +180,17 @@ describe('the client with short-lived access tokens', () => {
     await expectSignedOutOnce(server, created, 'REVOKED');
     expect(await operationsSince(server, before, 'RefreshSession', 'error')).toBe(0);
   });
-});
 
+  it('adopts a session an app\'s backend got from issueSession, and signs out when the backend ends it', async () => {
+    const backend = await newServiceKey(server, 'client-backend', ['sessions:issue', 'sessions:revoke']);
+    const issued = await issueSessionFor(server, backend, { externalId: 'oidc|client' });
+    const created = clients.create();
+    const { session, user } = await created.client.adopt(issued.refreshToken);
+    expect([session.id, user.externalId]).toEqual([issued.session.id, 'oidc|client']);
+    await listening(server);
+    expect((await created.client.sessions()).map(({ id, isCurrent }) => [id, isCurrent])).toEqual([[issued.session.id, true]]);
+    const ended = await gql(server, 'mutation { revokeUserSessions(where: { externalId: "oidc|client" }, reason: "Support") }', { token: backend });
+    expect(ended.data).toEqual({ revokeUserSessions: 1 });
+    await expectSignedOutOnce(server, created, 'REVOKED');
+  });
+});

@@ -4,9 +4,10 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFRESH_COOKIE_NAME } from '../src/refresh-cookie.js';
 import { queryRows } from './helpers/db.js';
-import { AUTH_FIELDS, gql, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
+import { AUTH_FIELDS, gql, issueSessionFor, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { connectSocket, within } from './helpers/ws.js';
+import { newServiceKey } from './helpers/service-keys.js';
 
 const APP = 'https://app.example.com';
 const EVIL = 'https://evil.example.net';
@@ -94,6 +95,26 @@ describe('cookie mode', () => {
     expect((await send(server, { query: REFRESH_FROM_COOKIE, cookie })).status).toBe(200);
   });
 
+  it('takes over a session an app\'s backend got from issueSession: the successor of the given token goes in the cookie', async () => {
+    const issued = await issueSessionFor(server, await newServiceKey(server, 'cookie-backend', ['sessions:issue']), { externalId: 'auth0|cookie' });
+    const adopt = (refreshToken: string, cookie?: string) =>
+      send(server, { query: `mutation { refreshSession(refreshToken: "${refreshToken}", refreshTokenInCookie: true) { refreshToken session { id } } }`, cookie });
+
+    // A wrong token leaves a cookie that is there alone.
+    const { cookie: other } = await loginWithCookie(server, (await signUpUser(server)).user.email);
+    const wrong = await adopt('not-a-token', other);
+    expect(wrong.body.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect(wrong.setCookies).toEqual([]);
+
+    const adopted = await adopt(issued.refreshToken);
+    expect(adopted.body.data!.refreshSession).toEqual({ refreshToken: null, session: { id: issued.session.id } });
+    const cookie = cookieSetBy(adopted)!;
+    expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The cookie carries the session on; the token that passed through the backend is spent, and a replay of it is taken as theft.
+    expect((await send(server, { query: REFRESH_FROM_COOKIE, cookie })).body.data!.refreshSession.session.id).toBe(issued.session.id);
+    expect((await adopt(issued.refreshToken)).body.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_REUSE' });
+  });
+
   it.each([
     ['logout', 'mutation { logout }', 'LOGOUT'],
     ['revokeSession of the current session', 'mutation($id: ID!) { revokeSession(id: $id) }', 'REVOKED'],
@@ -120,6 +141,10 @@ describe('cookie mode', () => {
     expect(value).toMatchObject({ data: null, errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'input.refreshTokenInCookie', fields: ['input.refreshTokenInCookie'] } }] });
     const sessions = await queryRows(server.database, sql`SELECT id FROM sessions WHERE user_id = ${user.user.id}`);
     expect(sessions).toHaveLength(1);
+    const adopt = socket.client.iterate({ query: `mutation { refreshSession(refreshToken: "${user.refreshToken}", refreshTokenInCookie: true) { accessToken } }` });
+    expect((await within(adopt.next(), 3_000, 'refreshSession over the socket')).value).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'refreshTokenInCookie' } }] });
+    // Refused before the token was spent: it still works.
+    expect((await gql(server, `mutation { refreshSession(refreshToken: "${user.refreshToken}") { accessToken } }`)).errors).toBeUndefined();
     await socket.dispose();
   });
 

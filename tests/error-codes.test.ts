@@ -3,13 +3,12 @@
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { isEnumType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceKeys } from '../src/auth/service-keys.js';
 import { ErrorCode } from '../src/errors.js';
-import { createLogger } from '../src/logger.js';
 import { buildAppSchema } from '../src/schema.js';
 import { gql, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { connectSocket } from './helpers/ws.js';
+import { newServiceKey } from './helpers/service-keys.js';
 
 const FRESH_AUTH_SECONDS = 60;
 
@@ -55,8 +54,7 @@ describe('every code the server sends', () => {
   const cases: Array<[string, () => Promise<string | undefined>]> = [
     ['UNAUTHENTICATED', () => codeOf('{ mySessions { id } }')],
     ['FORBIDDEN', async () => {
-      const keys = createServiceKeys({ db: server.database.db, clock: server.clock, logger: createLogger({ logLevel: 'silent' }) });
-      return codeOf('{ mySessions { id } }', (await keys.create('error codes', ['sessions:read'])).key);
+      return codeOf('{ mySessions { id } }', await newServiceKey(server, 'error codes', ['sessions:read']));
     }],
     ['BAD_USER_INPUT', () => codeOf(`mutation { signUp(input: { email: "nope", password: "${PASSWORD}" }) { accessToken } }`)],
     ['NOT_FOUND', async () => codeOf('mutation { revokeSession(id: "00000000-0000-4000-8000-000000000000") }', (await signUpUser(server)).accessToken)],

@@ -1,13 +1,12 @@
 // Sessions for an app that signs its users in itself: its backend asks for them with issueSession.
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceKeys } from '../src/auth/service-keys.js';
-import { createLogger } from '../src/logger.js';
 import { queryRows } from './helpers/db.js';
 import { placeInData } from './helpers/geo-data.js';
 import { gql, ISSUE_SESSION, issueSessionFor, PASSWORD, signUpUser, uniqueEmail } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { SESSION_REVOKED, subscribeOver, within, type SocketClient } from './helpers/ws.js';
+import { newServiceKey } from './helpers/service-keys.js';
 
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 const CHROME_HINTS = {
@@ -25,8 +24,7 @@ describe('issueSession', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const keys = createServiceKeys({ db: server.database.db, clock: server.clock, logger: createLogger({ logLevel: 'silent' }) });
-    issuer = (await keys.create('web-backend', ['sessions:issue'])).key;
+    issuer = await newServiceKey(server, 'web-backend', ['sessions:issue']);
   });
   afterEach(async () => { await Promise.all(sockets.splice(0).map((socket) => socket.dispose())); });
   afterAll(async () => { await server.close(); });
@@ -103,8 +101,7 @@ describe('issueSession', () => {
   });
 
   it('is a backend\'s alone: UNAUTHENTICATED without a key, FORBIDDEN for a user or a key without sessions:issue', async () => {
-    const keys = createServiceKeys({ db: server.database.db, clock: server.clock, logger: createLogger({ logLevel: 'silent' }) });
-    const { key: reader } = await keys.create('reader', ['sessions:admin']);
+    const reader = await newServiceKey(server, 'reader', ['sessions:admin']);
     const member = await signUpUser(server);
     const input = { externalId: 'auth0|intruder' };
     const anonymous = await gql(server, ISSUE_SESSION, { variables: { input } });

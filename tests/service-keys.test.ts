@@ -5,13 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceKeys, type ServiceKeys } from '../src/auth/service-keys.js';
-import { createLogger } from '../src/logger.js';
+import type { ServiceKeys } from '../src/auth/service-keys.js';
 import { queryRows } from './helpers/db.js';
 import { gql, signUpUser } from './helpers/graphql.js';
 import { migratedDataDir } from './helpers/process.js';
 import { createScratchDatabase, startTestServer, testDriver, type TestServer } from './helpers/server.js';
 import { connectSocket } from './helpers/ws.js';
+import { serviceKeysOf } from './helpers/service-keys.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -71,7 +71,7 @@ describe('a service key on the API', () => {
   let serviceKeys: ServiceKeys;
   beforeAll(async () => {
     server = await startTestServer();
-    serviceKeys = createServiceKeys({ db: server.database.db, clock: server.clock, logger: createLogger({ logLevel: 'silent' }) });
+    serviceKeys = serviceKeysOf(server);
   });
   afterAll(async () => { await server.close(); });
 

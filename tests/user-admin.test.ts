@@ -1,13 +1,12 @@
 // The admin API: an app's backend reads and ends any user's sessions with a service key.
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceKeys, type ServiceKeyScope } from '../src/auth/service-keys.js';
-import { createLogger } from '../src/logger.js';
 import { queryRows } from './helpers/db.js';
 import { placeInData } from './helpers/geo-data.js';
 import { gql, issueSessionFor, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { SESSION_REVOKED, subscribeOver, within, type SocketClient } from './helpers/ws.js';
+import { newServiceKey } from './helpers/service-keys.js';
 
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 const MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
@@ -26,7 +25,6 @@ const USER_EVENTS = `query($externalId: String, $userId: ID) { userSecurityEvent
 
 describe('the admin API', () => {
   let server: TestServer;
-  let key: (name: string, scopes: ServiceKeyScope[]) => Promise<string>;
   let issuer: string;
   let support: string;
   const sockets: SocketClient[] = [];
@@ -42,10 +40,8 @@ describe('the admin API', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const keys = createServiceKeys({ db: server.database.db, clock: server.clock, logger: createLogger({ logLevel: 'silent' }) });
-    key = async (name, scopes) => (await keys.create(name, scopes)).key;
-    issuer = await key('web-backend', ['sessions:issue']);
-    support = await key('support', ['sessions:admin']);
+    issuer = await newServiceKey(server, 'web-backend', ['sessions:issue']);
+    support = await newServiceKey(server, 'support', ['sessions:admin']);
   });
   afterEach(async () => { await Promise.all(sockets.splice(0).map((socket) => socket.dispose())); });
   afterAll(async () => { await server.close(); });
@@ -126,8 +122,8 @@ describe('the admin API', () => {
 
   it('needs the scope for each field, and refuses users, bad input and an unclear user without writing', async () => {
     const { externalId, phone } = await externalUser();
-    const reader = await key('reader', ['sessions:read']);
-    const revoker = await key('revoker', ['sessions:revoke']);
+    const reader = await newServiceKey(server, 'reader', ['sessions:read']);
+    const revoker = await newServiceKey(server, 'revoker', ['sessions:revoke']);
     const where = { externalId };
     const attempts = [
       [reader, REVOKE, { where }, 'FORBIDDEN'],

@@ -81,6 +81,11 @@ export const REFRESH_SESSION = `mutation RefreshSession($refreshToken: String!) 
 /** Cookie mode: the server reads the refresh token from its HttpOnly cookie, and sets the next one there. */
 export const REFRESH_SESSION_FROM_COOKIE = `mutation RefreshSession { refreshSession { ${AUTH_FIELDS} } }` as TypedDocument<{ refreshSession: AuthPayload }, Record<string, never>>;
 
+/** Takes over a session the app's backend got from issueSession: its refresh token spent for a pair of the client's own. */
+export const ADOPT_SESSION = `mutation AdoptSession($refreshToken: String!, $refreshTokenInCookie: Boolean!) {
+  refreshSession(refreshToken: $refreshToken, refreshTokenInCookie: $refreshTokenInCookie) { ${AUTH_FIELDS} }
+}` as TypedDocument<{ refreshSession: AuthPayload }, { refreshToken: string; refreshTokenInCookie: boolean }>;
+
 export const LOGOUT = 'mutation Logout { logout }' as TypedDocument<{ logout: boolean }, Record<string, never>>;
 
 export const REAUTHENTICATE = 'mutation Reauthenticate($password: String!) { reauthenticate(password: $password) }' as TypedDocument<

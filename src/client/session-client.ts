@@ -52,6 +52,13 @@ export interface SignedIn {
 export interface SessionClient {
   signUp(credentials: ops.Credentials): Promise<SignedIn>;
   login(credentials: ops.Credentials): Promise<SignedIn>;
+  /**
+   * For an app that signs users in itself: takes over the session its backend got from
+   * `issueSession`, by that session's refresh token, which is spent at once for a pair of the
+   * client's own (its refresh token in the cookie, in cookie mode), so nothing that passed
+   * through the backend stays usable.
+   */
+  adopt(refreshToken: string): Promise<SignedIn>;
   /** Ends this session on the server and signs out here (`onSignedOut('LOGOUT')`). */
   logout(): Promise<void>;
   /** Refreshes the access token now (shared with any refresh in flight). */
@@ -112,7 +119,11 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
   async function signIn(document: typeof ops.LOGIN | typeof ops.SIGN_UP, credentials: ops.Credentials): Promise<SignedIn> {
     const input = isCookieMode ? { ...credentials, refreshTokenInCookie: true } : credentials;
     const data = await transport.post<Record<string, ops.AuthPayload>, { input: typeof input }>(document, { input });
-    const payload = document === ops.LOGIN ? data.login! : data.signUp!;
+    return take(document === ops.LOGIN ? data.login! : data.signUp!);
+  }
+
+  /** Holds a new session's pair, and listens for its end. */
+  async function take(payload: ops.AuthPayload): Promise<SignedIn> {
     // Signing in over a live session replaces it here: its socket belongs to the old session.
     const wasSignedIn = state.isSignedIn();
     await tokens.signedIn(payload);
@@ -126,6 +137,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
   return {
     signUp: (credentials) => signIn(ops.SIGN_UP, credentials),
     login: (credentials) => signIn(ops.LOGIN, credentials),
+    adopt: async (refreshToken) => take((await transport.post(ops.ADOPT_SESSION, { refreshToken, refreshTokenInCookie: isCookieMode })).refreshSession),
     async logout() {
       await request(ops.LOGOUT)
         .catch((error: unknown) => {

@@ -42,24 +42,30 @@ export class AuthResolver {
     description:
       'Exchanges a refresh token for a new token pair of the same session; the previous pair stops working at once. ' +
       'Without refreshToken, the one in the cookie of cookie mode, whose successor goes back in the cookie. ' +
+      'With refreshToken and refreshTokenInCookie, the successor goes in the cookie: how a browser takes over a session its app\'s backend got from issueSession. ' +
       'UNAUTHENTICATED on failure, with extensions.reason (a RevocationReason) when the session has ended.',
   })
   async refreshSession(
     @Arg('refreshToken', () => String, { nullable: true, description: 'The refreshToken of the last pair; without it, the cookie of cookie mode.' })
     refreshToken: string | null | undefined,
+    @Arg('refreshTokenInCookie', () => Boolean, { defaultValue: false, description: 'Put the new refresh token in the cookie of cookie mode, not the payload. HTTP only.' })
+    refreshTokenInCookie: boolean,
     @Ctx() context: Context,
   ): Promise<AuthPayload> {
-    // Cookie mode only when no token is given: an explicit one never touches the cookie.
-    const cookie = refreshToken == null ? context.refreshCookie : undefined;
+    // Cookie mode when no token is given, or when asked: an explicit token otherwise never touches the cookie.
+    const isFromCookie = refreshToken == null;
+    const cookie = isFromCookie ? context.refreshCookie : cookieFor(context, refreshTokenInCookie, 'refreshTokenInCookie');
     const token = refreshToken ?? cookie?.read();
+    // Only a cookie whose own token failed is cleared: one given explicitly says nothing of the cookie's.
+    const clearFailedCookie = () => { if (isFromCookie) cookie?.clear(); };
     if (token === undefined) throw new UnauthenticatedError('No refresh token: pass refreshToken, or sign in with refreshTokenInCookie to keep it in a cookie.');
     if (token.length > REFRESH_TOKEN_MAX_LENGTH) {
-      cookie?.clear();
+      clearFailedCookie();
       throw new UnauthenticatedError('Invalid refresh token.');
     }
     const result = await context.services.sessions.refreshSession(token, requestOriginOf(context));
     if (!result.ok) {
-      cookie?.clear();
+      clearFailedCookie();
       throw new UnauthenticatedError(result.ended ? `The session has ended (${result.ended}).` : 'Invalid refresh token, or the session has ended.', result.ended);
     }
     return toAuthPayload(result.issued, cookie);
@@ -138,10 +144,10 @@ function originOf(context: Context, device: DeviceInfoInput | null | undefined):
 }
 
 /** Cookie mode's cookie when the client asked for it; refused where no cookie can be set (over WebSocket), before anything is written. */
-function cookieFor(context: Context, isWanted: boolean): RefreshCookie | undefined {
+function cookieFor(context: Context, isWanted: boolean, field = 'input.refreshTokenInCookie'): RefreshCookie | undefined {
   if (!isWanted) return undefined;
   if (!context.refreshCookie) {
-    throw new BadUserInputError([{ field: 'input.refreshTokenInCookie', message: 'input.refreshTokenInCookie needs an HTTP request: a WebSocket message cannot set a cookie' }]);
+    throw new BadUserInputError([{ field, message: `${field} needs an HTTP request: a WebSocket message cannot set a cookie` }]);
   }
   return context.refreshCookie;
 }
