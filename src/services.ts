@@ -22,7 +22,7 @@ import type { SessionEventBus } from './realtime/session-event-bus.js';
 export interface ServicesDeps {
   config: Config;
   database: Pick<Database, 'db' | 'sessionCheckDb'>;
-  bus: Pick<SessionEventBus, 'publishEnded' | 'publishCreated'>;
+  bus: Pick<SessionEventBus, 'publishEnded' | 'publishCreated' | 'publishRenamed'>;
   logger: Logger;
   authSecret: string;
   clock: Clock;

@@ -14,7 +14,7 @@ describe('the Postgres NOTIFY session event bus', () => {
   it('delivers what committed, and nothing of what rolled back', async () => {
     const bus = createNotifySessionEventBus(server.database, createLogger({ logLevel: 'silent' }));
     const heard: SessionEndedEvent[] = [];
-    await bus.subscribe({ ended: (event) => heard.push(event), created: () => {}, resync: () => {} });
+    await bus.subscribe({ ended: (event) => heard.push(event), created: () => {}, renamed: () => {}, resync: () => {} });
     const event = (reason: SessionEndedEvent['reason']): SessionEndedEvent => ({ sessionId: randomUUID(), reason, revokedAt: new Date() });
     const rolledBack = event('REVOKED');
     const committed = [event('LOGOUT'), event('REVOKED')];
@@ -36,7 +36,7 @@ describe('the Postgres NOTIFY session event bus', () => {
   it('carries a revocation of hundreds of sessions across several notifications, every session once', async () => {
     const bus = createNotifySessionEventBus(server.database, createLogger({ logLevel: 'silent' }));
     const heard: SessionEndedEvent[] = [];
-    await bus.subscribe({ ended: (event) => heard.push(event), created: () => {}, resync: () => {} });
+    await bus.subscribe({ ended: (event) => heard.push(event), created: () => {}, renamed: () => {}, resync: () => {} });
     const revokedAt = new Date();
     const events = Array.from({ length: 400 }, (): SessionEndedEvent => ({ sessionId: randomUUID(), reason: 'REVOKED', revokedAt }));
     await server.database.db.transaction((tx) => bus.publishEnded(tx, events));

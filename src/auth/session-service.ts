@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { sessions, type PublicSession } from '../db/schema.js';
+import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { Actor } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
 import { createSessionCheck, type SessionCheckDeps } from './session-check.js';
@@ -12,6 +13,8 @@ import { createTokenRefresh, type TokenRefreshDeps } from './token-refresh.js';
 export interface SessionServiceDeps extends SessionCheckDeps, SessionCreationDeps, TokenRefreshDeps {
   /** How long a password check keeps a session in sudo mode. */
   freshAuthSeconds: number;
+  /** Told of new and renamed sessions inside their transaction, for the user's devices. */
+  sessionEvents: Pick<SessionEventBus, 'publishCreated' | 'publishRenamed'>;
 }
 
 /**
@@ -77,6 +80,25 @@ export function createSessionService(deps: SessionServiceDeps) {
     /** Ends every live session of the caller, the current one included, in one statement. Needs sudo mode. */
     revokeAllSessions(caller: Authenticated, origin: RequestOrigin): Promise<RevokeResult> {
       return inSudoMode(caller, () => endSessions(caller, undefined, origin));
+    },
+
+    /**
+     * Names one of the caller's live sessions, the current one included, recorded as
+     * SESSION_RENAMED and told to the user's devices; null when the caller has no such session.
+     */
+    async renameSession(caller: Authenticated, sessionId: string, name: string, origin: RequestOrigin): Promise<PublicSession | null> {
+      return db.transaction(async (tx) => {
+        const [renamed] = await tx
+          .update(sessions)
+          .set({ deviceName: name })
+          .where(and(eq(sessions.userId, caller.user.id), eq(sessions.id, sessionId), isLive(clock.now(), deps.idleTimeoutSeconds)))
+          .returning(publicSessionColumns);
+        if (!renamed) return null;
+        const actorSessionId = sessionId === caller.sessionId ? null : caller.sessionId;
+        await deps.events.record(tx, [{ userId: caller.user.id, type: 'SESSION_RENAMED', sessionId, actorSessionId, deviceName: name, origin }]);
+        await deps.sessionEvents.publishRenamed(tx, { sessionId, userId: caller.user.id });
+        return renamed;
+      });
     },
 
     /** Marks the session as having just proven the password. */

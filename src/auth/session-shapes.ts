@@ -7,6 +7,7 @@ export const publicSessionColumns = {
   id: sessions.id,
   userId: sessions.userId,
   deviceName: sessions.deviceName,
+  deviceLabel: sessions.deviceLabel,
   deviceType: sessions.deviceType,
   os: sessions.os,
   browser: sessions.browser,

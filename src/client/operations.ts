@@ -42,6 +42,8 @@ export interface User {
 export interface Session {
   id: string;
   deviceName: string;
+  /** What the device is ("Safari on iPhone"), whatever its name. */
+  deviceLabel: string;
   deviceType: DeviceType;
   os: string | null;
   browser: string | null;
@@ -64,7 +66,7 @@ export interface AuthPayload {
   session: Session;
 }
 
-const SESSION_FIELDS = `id deviceName deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isCurrent`;
+const SESSION_FIELDS = `id deviceName deviceLabel deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isCurrent`;
 const AUTH_FIELDS = `accessToken accessTokenExpiresAt refreshToken isNewDevice user { id email externalId createdAt } session { ${SESSION_FIELDS} }`;
 
 type AuthInput = Credentials & { refreshTokenInCookie?: boolean };
@@ -96,6 +98,11 @@ export const REAUTHENTICATE = 'mutation Reauthenticate($password: String!) { rea
 export const MY_SESSIONS = `query MySessions { mySessions { ${SESSION_FIELDS} } }` as TypedDocument<{ mySessions: Session[] }, Record<string, never>>;
 
 export const REVOKE_SESSION = 'mutation RevokeSession($id: ID!) { revokeSession(id: $id) }' as TypedDocument<{ revokeSession: boolean }, { id: string }>;
+
+export const RENAME_SESSION = `mutation RenameSession($id: ID!, $name: String!) { renameSession(id: $id, name: $name) { ${SESSION_FIELDS} } }` as TypedDocument<
+  { renameSession: Session },
+  { id: string; name: string }
+>;
 
 export const REVOKE_OTHER_SESSIONS = 'mutation RevokeOtherSessions { revokeOtherSessions }' as TypedDocument<{ revokeOtherSessions: number }, Record<string, never>>;
 

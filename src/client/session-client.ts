@@ -71,6 +71,8 @@ export interface SessionClient {
   onSignedOut(listener: SignedOutListener): () => void;
   sessions(): Promise<ops.Session[]>;
   revokeSession(id: string): Promise<boolean>;
+  /** Names one of the user's sessions, this one or another. */
+  renameSession(id: string, name: string): Promise<ops.Session>;
   revokeOtherSessions(): Promise<number>;
   revokeAllSessions(): Promise<number>;
   reauthenticate(password: string): Promise<boolean>;
@@ -159,6 +161,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
       if (isCurrent) state.signOut('REVOKED');
       return revokeSession;
     },
+    renameSession: async (id, name) => (await request(ops.RENAME_SESSION, { id, name })).renameSession,
     revokeOtherSessions: async () => (await request(ops.REVOKE_OTHER_SESSIONS)).revokeOtherSessions,
     async revokeAllSessions() {
       const { revokeAllSessions } = await request(ops.REVOKE_ALL_SESSIONS);

@@ -12,7 +12,7 @@ export const revocationReasonEnum = pgEnum('revocation_reason', [
 
 export const securityEventTypeEnum = pgEnum('security_event_type', [
   'SIGNED_UP', 'LOGGED_IN', 'LOGIN_FAILED', 'LOGIN_THROTTLED', 'LOGGED_OUT', 'SESSION_REVOKED', 'SESSION_EXPIRED',
-  'REFRESH_TOKEN_REUSE', 'PASSWORD_CHANGED', 'REAUTHENTICATED', 'SESSION_LIMIT_REACHED',
+  'REFRESH_TOKEN_REUSE', 'PASSWORD_CHANGED', 'REAUTHENTICATED', 'SESSION_LIMIT_REACHED', 'SESSION_RENAMED',
 ]);
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -44,7 +44,10 @@ export const sessions = pgTable('sessions', {
   accessTokenHash: text('access_token_hash').notNull(),
   /** Hex SHA-256 of the current refresh token. */
   refreshTokenHash: text('refresh_token_hash').notNull(),
+  /** The name the client gave (at sign-in or with renameSession), else `device_label`. */
   deviceName: text('device_name').notNull(),
+  /** What the User-Agent and Client Hints say the device is ("Chrome 124 on macOS"), whatever its name; null on sessions older than it. */
+  deviceLabel: text('device_label'),
   deviceType: deviceTypeEnum('device_type').notNull(),
   os: text('os'),
   browser: text('browser'),

@@ -18,6 +18,8 @@ export interface ClientDeviceInfo {
 /** The device columns of a session, as they are stored. */
 export interface DeviceDetails {
   deviceName: string;
+  /** What the User-Agent and Client Hints say the device is, whatever the client calls it. */
+  deviceLabel: string;
   deviceType: DeviceType;
   os: string | null;
   browser: string | null;
@@ -61,8 +63,10 @@ export function describeDevice(input: ClientDeviceInfo | null | undefined, signa
   // A phone is named by its model, anything else by its OS; browser versions are dropped beside a model.
   const place = model ?? os;
   const labelBrowser = model && !input?.browser ? browser?.replace(/\s+[\d.]+$/, '') ?? null : browser;
+  const deviceLabel = bounded(parsed.nativeLabel ?? labelFor(labelBrowser, place) ?? 'Unknown device');
   return {
-    deviceName: bounded(input?.deviceName ?? parsed.nativeLabel ?? labelFor(labelBrowser, place) ?? 'Unknown device'),
+    deviceName: input?.deviceName ? bounded(input.deviceName) : deviceLabel,
+    deviceLabel,
     deviceType,
     os: os && bounded(os),
     browser: browser && bounded(browser),

@@ -9,7 +9,10 @@ import { SessionEndedStream } from './session-ended-stream.js';
 import { watchExpiry } from './token-expiry.js';
 
 /** What happened to one of a user's sessions: a sign-in, from a new device or not, or an end and its reason. */
-export type SessionChangeKind = { type: 'CREATED'; isNewDevice: boolean } | { type: 'REVOKED'; reason: RevocationReason; revokedAt: Date };
+export type SessionChangeKind =
+  | { type: 'CREATED'; isNewDevice: boolean }
+  | { type: 'REVOKED'; reason: RevocationReason; revokedAt: Date }
+  | { type: 'RENAMED' };
 
 /** One change to a user's sessions, as `mySessionsChanged` tells it. */
 export type SessionChange = SessionChangeKind & { session: PublicSession };

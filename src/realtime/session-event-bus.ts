@@ -20,9 +20,16 @@ export interface SessionCreatedEvent {
   isNewDevice: boolean;
 }
 
+/** A session that was just given a name, for every device of its user. */
+export interface SessionRenamedEvent {
+  sessionId: string;
+  userId: string;
+}
+
 export interface SessionEventHandlers {
   ended(event: SessionEndedEvent): void;
   created(event: SessionCreatedEvent): void;
+  renamed(event: SessionRenamedEvent): void;
   /** Events may have been missed (a dropped connection): re-check every session held. */
   resync(): void;
 }
@@ -40,6 +47,8 @@ export interface SessionEventBus {
   publishEnded(tx: Db, events: readonly SessionEndedEvent[]): Promise<void>;
   /** Like `publishEnded`, for a session created in `tx`. */
   publishCreated(tx: Db, event: SessionCreatedEvent): Promise<void>;
+  /** Like `publishEnded`, for a session renamed in `tx`. */
+  publishRenamed(tx: Db, event: SessionRenamedEvent): Promise<void>;
   /** Starts delivering every instance's events, this one's included. */
   subscribe(handlers: SessionEventHandlers): Promise<void>;
   /** Whether events are being received now (for readiness). */
@@ -69,12 +78,17 @@ export function createNotifySessionEventBus(database: Pick<Database, 'listen'>, 
       await notify(tx, [JSON.stringify({ kind: 'created', ...event })]);
     },
 
+    async publishRenamed(tx, event) {
+      await notify(tx, [JSON.stringify({ kind: 'renamed', ...event })]);
+    },
+
     async subscribe(handlers) {
       listener = await database.listen(SESSION_EVENTS_CHANNEL, {
         notification: (payload) => {
           const message = fromPayload(payload);
           if (message?.kind === 'revoked') for (const event of message.events) handlers.ended(event);
           else if (message?.kind === 'created') handlers.created(message.event);
+          else if (message?.kind === 'renamed') handlers.renamed(message.event);
           else logger.error({ channel: SESSION_EVENTS_CHANNEL }, 'ignored a malformed session notification');
         },
         connectionLost: () => logger.warn('session event listener lost its database connection; reconnecting'),
@@ -119,7 +133,10 @@ function toPayloads(events: readonly SessionEndedEvent[]): string[] {
   });
 }
 
-type Message = { kind: 'revoked'; events: SessionEndedEvent[] } | { kind: 'created'; event: SessionCreatedEvent };
+type Message =
+  | { kind: 'revoked'; events: SessionEndedEvent[] }
+  | { kind: 'created'; event: SessionCreatedEvent }
+  | { kind: 'renamed'; event: SessionRenamedEvent };
 
 function fromPayload(payload: string): Message | null {
   try {
@@ -128,6 +145,7 @@ function fromPayload(payload: string): Message | null {
       if (typeof sessionId !== 'string' || typeof userId !== 'string' || typeof isNewDevice !== 'boolean') return null;
       return { kind, event: { sessionId, userId, isNewDevice } };
     }
+    if (kind === 'renamed') return typeof sessionId === 'string' && typeof userId === 'string' ? { kind, event: { sessionId, userId } } : null;
     if (kind !== 'revoked' || !Array.isArray(sessionIds) || !sessionIds.every((id) => typeof id === 'string') || typeof revokedAt !== 'string') return null;
     if (!revocationReasonEnum.enumValues.includes(reason as RevocationReason) || (userId !== undefined && typeof userId !== 'string')) return null;
     const date = new Date(revokedAt);

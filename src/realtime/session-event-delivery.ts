@@ -33,7 +33,7 @@ export async function deliverSessionEvents({ bus, connections, sessions, logger 
   const pending = new Map<string, { userId: string; change: SessionChangeKind; sessionIds: string[] }>();
 
   function queueChange(userId: string, sessionId: string, change: SessionChangeKind): void {
-    const key = `${userId}|${change.type}|${'reason' in change ? change.reason : change.isNewDevice}`;
+    const key = `${userId}|${change.type}|${'reason' in change ? change.reason : 'isNewDevice' in change ? change.isNewDevice : ''}`;
     if (pending.size === 0) setImmediate(() => void flushChanges());
     const batch = pending.get(key) ?? { userId, change, sessionIds: [] };
     batch.sessionIds.push(sessionId);
@@ -76,6 +76,7 @@ export async function deliverSessionEvents({ bus, connections, sessions, logger 
       if (event.userId) queueChange(event.userId, event.sessionId, { type: 'REVOKED', reason: event.reason, revokedAt: event.revokedAt });
     },
     created: (event) => queueChange(event.userId, event.sessionId, { type: 'CREATED', isNewDevice: event.isNewDevice }),
+    renamed: (event) => queueChange(event.userId, event.sessionId, { type: 'RENAMED' }),
     resync: () => void resync(),
   });
 }

@@ -21,14 +21,14 @@ export class SessionEventsResolver {
 
   @Subscription(() => SessionsChangedEvent, {
     description:
-      "Every session of the caller's account created or ended, from any instance: a device list that updates itself, and new sign-in alerts. " +
+      "Every session of the caller's account created, ended or renamed, from any instance: a device list that updates itself, and new sign-in alerts. " +
       'Over WebSocket only; never another user\'s sessions. Stops, and the socket closes with 4419, at the exp of its access token.',
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openChangeStream(),
   })
   mySessionsChanged(@Root() change: SessionChange, @Ctx() context: Context): SessionsChangedEvent {
     const session = toSession(change.session, callerOf(context).sessionId, change.type === 'REVOKED' ? { reason: change.reason, at: change.revokedAt } : undefined);
     if (change.type === 'CREATED') return { type: change.type, session, isNewDevice: change.isNewDevice, isNewDeviceSignIn: change.isNewDevice, reason: null };
-    return { type: change.type, session, isNewDevice: false, isNewDeviceSignIn: null, reason: change.reason };
+    return { type: change.type, session, isNewDevice: false, isNewDeviceSignIn: null, reason: change.type === 'REVOKED' ? change.reason : null };
   }
 }
 

@@ -2,7 +2,7 @@ import { Args, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-grap
 import { callerOf, requestOriginOf, type Context } from '../context.js';
 import type { RevokeResult } from '../auth/session-service.js';
 import { NotFoundError, ReauthenticationRequiredError } from '../errors.js';
-import { RevokeSessionArgs } from '../types/session.args.js';
+import { RenameSessionArgs, RevokeSessionArgs } from '../types/session.args.js';
 import { Session, toSession } from '../types/session.type.js';
 
 @Resolver(() => Session)
@@ -26,6 +26,18 @@ export class SessionResolver {
     if (count === 0) throw new NotFoundError('No active session with this id.');
     if (id === caller.sessionId) context.refreshCookie?.clear();
     return true;
+  }
+
+  @Authorized()
+  @Mutation(() => Session, {
+    description: "Names one of the caller's active sessions, this one or another: its deviceName, while deviceLabel keeps what the device is. Recorded (SESSION_RENAMED) and pushed to the user's devices (mySessionsChanged, RENAMED).",
+  })
+  async renameSession(@Args(() => RenameSessionArgs) { id, name }: RenameSessionArgs, @Ctx() context: Context): Promise<Session> {
+    const caller = callerOf(context);
+    const renamed = await context.services.sessions.renameSession(caller, id, name.trim(), requestOriginOf(context));
+    // As revokeSession: one answer for "no such id", "someone else's" and "ended".
+    if (!renamed) throw new NotFoundError('No active session with this id.');
+    return toSession(renamed, caller.sessionId);
   }
 
   @Authorized()

@@ -20,6 +20,7 @@ registerEnumType(SecurityEventType, {
     PASSWORD_CHANGED: { description: 'The password was changed.' },
     REAUTHENTICATED: { description: 'A session proved the password again (reauthenticate), opening sudo mode.' },
     SESSION_LIMIT_REACHED: { description: 'A sign-in beyond MAX_SESSIONS_PER_USER ended the least recently active session (reason SESSION_LIMIT).' },
+    SESSION_RENAMED: { description: 'A session was given a name with renameSession; deviceName is the new one.' },
   } satisfies Record<SecurityEventTypeValue, { description: string }>,
 });
 

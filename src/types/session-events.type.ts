@@ -14,36 +14,37 @@ export class SessionRevokedEvent {
   revokedAt!: Date;
 }
 
-export const SessionChangeType = { CREATED: 'CREATED', REVOKED: 'REVOKED' } as const;
+export const SessionChangeType = { CREATED: 'CREATED', REVOKED: 'REVOKED', RENAMED: 'RENAMED' } as const;
 registerEnumType(SessionChangeType, {
   name: 'SessionChangeType',
   description: 'What happened to one of the user\'s sessions.',
   valuesConfig: {
     CREATED: { description: 'A sign-in: signUp or login created the session.' },
     REVOKED: { description: 'The session ended, for the reason in `reason`.' },
+    RENAMED: { description: 'The session was given a new name (renameSession): `session.deviceName`.' },
   },
 });
 
-@ObjectType({ description: "One of the user's sessions was created or ended: update the device list, or alert of a new sign-in.", simpleResolvers: true })
+@ObjectType({ description: "One of the user's sessions was created, ended or renamed: update the device list, or alert of a new sign-in.", simpleResolvers: true })
 export class SessionsChangedEvent {
-  @Field(() => SessionChangeType, { description: 'Whether the session was created or ended.' })
+  @Field(() => SessionChangeType, { description: 'Whether the session was created, ended or renamed.' })
   type!: keyof typeof SessionChangeType;
 
   @Field(() => Session, { description: 'The session as it is now; isCurrent is relative to the subscriber.' })
   session!: Session;
 
   @Field(() => Boolean, {
-    description: 'For CREATED: whether the user had never signed in from that device. False for REVOKED, where it means nothing.',
+    description: 'For CREATED: whether the user had never signed in from that device. False otherwise, where it means nothing.',
     deprecationReason: 'Use isNewDeviceSignIn, which is null for REVOKED instead of false.',
   })
   isNewDevice!: boolean;
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'For CREATED: whether the user had never signed in from that device (a "new sign-in" alert). Null for REVOKED.',
+    description: 'For CREATED: whether the user had never signed in from that device (a "new sign-in" alert). Null otherwise.',
   })
   isNewDeviceSignIn!: boolean | null;
 
-  @Field(() => RevocationReason, { nullable: true, description: 'For REVOKED: why the session ended. Null for CREATED.' })
+  @Field(() => RevocationReason, { nullable: true, description: 'For REVOKED: why the session ended. Null otherwise.' })
   reason!: RevocationReasonValue | null;
 }

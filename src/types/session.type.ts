@@ -58,9 +58,14 @@ export class Session {
   id!: string;
 
   @Field(() => String, {
-    description: 'The client-given name, else a label from the User-Agent ("Chrome 124 on macOS"), else "Unknown device".',
+    description: 'The name the client gave at sign-in or with renameSession, else deviceLabel.',
   })
   deviceName!: string;
+
+  @Field(() => String, {
+    description: 'What the User-Agent and Client Hints say the device is ("Chrome 124 on macOS", "Unknown device"), whatever its name. For a session signed in before this field existed, its deviceName.',
+  })
+  deviceLabel!: string;
 
   @Field(() => DeviceType, { description: 'The kind of device, from the User-Agent and Client Hints.' })
   deviceType!: DeviceTypeValue;
@@ -140,5 +145,5 @@ export function toSession({ locationCity, locationRegion, locationCountryCode, .
   const location = locationCity || locationCountryCode
     ? Object.assign(new Location(), { city: locationCity, region: locationRegion, country: countryName(locationCountryCode), countryCode: locationCountryCode })
     : null;
-  return Object.assign(new Session(), row, { location, isCurrent: row.id === currentSessionId, endedAt: end?.at ?? null, endReason: end?.reason ?? null });
+  return Object.assign(new Session(), row, { deviceLabel: row.deviceLabel ?? row.deviceName, location, isCurrent: row.id === currentSessionId, endedAt: end?.at ?? null, endReason: end?.reason ?? null });
 }

@@ -1,0 +1,2 @@
+ALTER TYPE "security_event_type" ADD VALUE 'SESSION_RENAMED';--> statement-breakpoint
+ALTER TABLE "sessions" ADD COLUMN "device_label" text;
