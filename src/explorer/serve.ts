@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import accepts from 'accepts';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { send, sendText } from '../http/respond.js';
+import { pageSender, sendAsset } from '../web/bundle-serve.js';
 
 /** Where `npm run build` writes the explorer (see build.ts): the same folder whether this runs from src/ or dist/. */
 export const explorerBundleDir = fileURLToPath(new URL('../../dist/explorer-ui', import.meta.url));
@@ -46,7 +45,7 @@ export type ExplorerRoute = (request: IncomingMessage, response: ServerResponse,
  */
 export function serveExplorer({ config, logger, bundleDir = explorerBundleDir }: ExplorerDeps): ExplorerRoute | undefined {
   if (!config.graphiql) return undefined;
-  const sendPage = pageSender(join(bundleDir, 'index.html'), logger);
+  const sendPage = pageSender({ indexHtml: join(bundleDir, 'index.html'), csp: CONTENT_SECURITY_POLICY, what: 'the GraphiQL explorer', logger });
   const assetsDir = join(bundleDir, 'assets');
   return async (request, response, path) => {
     const isRead = request.method === 'GET' || request.method === 'HEAD';
@@ -59,43 +58,4 @@ export function serveExplorer({ config, logger, bundleDir = explorerBundleDir }:
     await sendPage(response);
     return true;
   };
-}
-
-/** The bundle's file names are content hashes: a plain name, cached for good. */
-const ASSET_NAME = /^[A-Za-z0-9_-]+\.(js|css)$/;
-const ASSET_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
-
-async function sendAsset(response: ServerResponse, assetsDir: string, name: string): Promise<void> {
-  const type = ASSET_NAME.exec(name)?.[1];
-  const content = type === undefined ? null : await readIfExists(join(assetsDir, name));
-  if (content === null) return sendText(response, 404, 'Not found.\n');
-  response.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-  response.setHeader('X-Content-Type-Options', 'nosniff');
-  send(response, 200, ASSET_TYPES[type!]!, content);
-}
-
-function pageSender(indexHtml: string, logger: Logger): (response: ServerResponse) => Promise<void> {
-  let hasWarned = false;
-  return async (response) => {
-    response.setHeader('Vary', 'Accept');
-    const html = await readIfExists(indexHtml);
-    if (html === null) {
-      if (!hasWarned) logger.warn({ path: indexHtml }, 'the GraphiQL explorer is not built: run npm run build');
-      hasWarned = true;
-      return sendText(response, 503, 'The GraphiQL explorer is not built: run `npm run build`.\n');
-    }
-    response.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    response.setHeader('Cache-Control', 'no-cache');
-    response.setHeader('X-Content-Type-Options', 'nosniff');
-    response.setHeader('Referrer-Policy', 'no-referrer');
-    send(response, 200, 'text/html; charset=utf-8', html);
-  };
-}
-
-/** Read on each request, so that a build while the server runs is served at once. */
-async function readIfExists(file: string): Promise<string | null> {
-  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw error;
-  });
 }
