@@ -26,7 +26,7 @@ export default defineConfig({
     // helpers open once) instead of loading them again for each file. Nothing in src/ keeps module
     // state one file could leave to the next, and each file closes what it started.
     isolate: false,
-    globalSetup: ['tests/helpers/build-explorer.ts', 'tests/helpers/pglite-template.ts'],
+    globalSetup: ['tests/helpers/build-pages.ts', 'tests/helpers/pglite-template.ts'],
     projects: drivers.map((driver) => ({
       extends: true,
       test: {

@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const INPUTS = ['src', 'drizzle', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 const STAMP = join(root, 'dist', '.build-inputs');
 /** What a finished build leaves: a stamp with these missing is not believed. */
-const OUTPUTS = ['dist/main.js', 'dist/explorer-ui/index.html'];
+const OUTPUTS = ['dist/main.js', 'dist/explorer-ui/index.html', 'dist/account-ui/index.html'];
 
 function filesOf(input) {
   const path = join(root, input);

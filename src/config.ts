@@ -67,6 +67,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Serve the GraphiQL explorer on `GET /graphql`. @default on unless NODE_ENV is production */
   graphiql: boolean;
+  /** Serve the account page ("where you're signed in") on `GET /account`. @default on, in production too */
+  accountPage: boolean;
   /** Answer introspection queries and suggest field names in errors. @default the value of `graphiql` */
   introspection: boolean;
   /** Serve Prometheus metrics on `GET /metrics`. @default true */
@@ -147,6 +149,7 @@ const envSchema = z.object({
   GEOIP_DATABASE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHIQL: onOff.optional(),
+  ACCOUNT_PAGE: onOff.default('on'),
   INTROSPECTION: onOff.optional(),
   METRICS: onOff.default('on'),
   METRICS_TOKEN: z
@@ -228,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     geoipDatabase: e.GEOIP_DATABASE,
     logLevel: e.LOG_LEVEL,
     graphiql,
+    accountPage: e.ACCOUNT_PAGE === 'on',
     introspection: e.INTROSPECTION ? e.INTROSPECTION === 'on' : graphiql,
     metrics: e.METRICS === 'on',
     metricsToken: e.METRICS_TOKEN,

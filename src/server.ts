@@ -11,6 +11,7 @@ import type { Database } from './db/client.js';
 import type { Geolocator } from './devices/geolocation.js';
 import { createClientIpResolver } from './devices/client-ip.js';
 import { AppError, BadRequestError } from './errors.js';
+import { serveAccountPage, type AccountRoute } from './account/serve.js';
 import { serveExplorer, type ExplorerRoute } from './explorer/serve.js';
 import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { pathOf, sendText, sendTransportError, type Handler } from './http/respond.js';
@@ -100,7 +101,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     context: operations.timed(logContextFailures(logger, (request, response) => contexts.http(request, response))),
     maxBodyBytes: config.maxBodyBytes,
   });
-  httpServer.on('request', handleRequests({ routes, graphql, explorer: serveExplorer({ config, logger }), corsOrigins: config.corsOrigins, logger }));
+  httpServer.on('request', handleRequests({
+    routes, graphql, explorer: serveExplorer({ config, logger }), account: serveAccountPage({ config, logger }), corsOrigins: config.corsOrigins, logger,
+  }));
 
   await listen(httpServer, config.port, config.host);
   httpServer.on('error', (error) => logger.error({ err: error }, 'unexpected HTTP server error'));
@@ -129,16 +132,17 @@ interface RequestRouting {
   routes: Routes;
   graphql: Handler;
   explorer: ExplorerRoute | undefined;
+  account: AccountRoute | undefined;
   corsOrigins: readonly string[];
   logger: Logger;
 }
 
 /**
  * Every HTTP request: an id, then `/graphql` (and below it, as a proxy may add a slash) through
- * the origin check, the explorer and Apollo; the plain endpoints; else 404. A failure nobody
+ * the origin check, the explorer and Apollo; the account page; the plain endpoints; else 404. A failure nobody
  * answered becomes a logged 500.
  */
-function handleRequests({ routes, graphql, explorer, corsOrigins, logger }: RequestRouting) {
+function handleRequests({ routes, graphql, explorer, account, corsOrigins, logger }: RequestRouting) {
   const checkOrigin = allowOrigins(corsOrigins);
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = pathOf(request);
@@ -147,6 +151,7 @@ function handleRequests({ routes, graphql, explorer, corsOrigins, logger }: Requ
       if (explorer && (await explorer(request, response, path))) return;
       return graphql(request, response);
     }
+    if (account && (await account(request, response, path))) return;
     const handler = routes[path];
     if (handler && (request.method === 'GET' || request.method === 'HEAD')) return handler(request, response);
     sendText(response, 404, 'Not found.\n');

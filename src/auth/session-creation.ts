@@ -73,7 +73,7 @@ export function createSessionCreation(deps: SessionCreationDeps) {
           .insert(sessions)
           .values({
             id, userId: user.id, accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(refreshToken),
-            ...device, ipAddress: origin.ipAddress, ...locationColumns(location), createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
+            ...device, ipAddress: origin.ipAddress, ...locationColumns(location), isNewDevice, createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
           })
           .returning(publicSessionColumns);
         await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice, actorServiceKey }]);

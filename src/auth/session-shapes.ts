@@ -23,6 +23,7 @@ export const publicSessionColumns = {
   createdAt: sessions.createdAt,
   lastActiveAt: sessions.lastActiveAt,
   expiresAt: sessions.expiresAt,
+  isNewDevice: sessions.isNewDevice,
 };
 
 export const publicUserColumns = { id: users.id, email: users.email, externalId: users.externalId, createdAt: users.createdAt };

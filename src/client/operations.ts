@@ -53,6 +53,8 @@ export interface Session {
   createdAt: string;
   lastActiveAt: string;
   expiresAt: string;
+  /** Whether its sign-in was from a device the user had never used before. */
+  isNewDevice: boolean;
   isCurrent: boolean;
 }
 
@@ -66,7 +68,7 @@ export interface AuthPayload {
   session: Session;
 }
 
-const SESSION_FIELDS = `id deviceName deviceLabel deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isCurrent`;
+const SESSION_FIELDS = `id deviceName deviceLabel deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isNewDevice isCurrent`;
 const AUTH_FIELDS = `accessToken accessTokenExpiresAt refreshToken isNewDevice user { id email externalId createdAt } session { ${SESSION_FIELDS} }`;
 
 type AuthInput = Credentials & { refreshTokenInCookie?: boolean };

@@ -66,6 +66,8 @@ export const sessions = pgTable('sessions', {
   expiresAt: timestamptz('expires_at').notNull(),
   revokedAt: timestamptz('revoked_at'),
   revokedReason: revocationReasonEnum('revoked_reason'),
+  /** Whether the user had never signed in from this device when this session did; false on sessions older than it. */
+  isNewDevice: boolean('is_new_device').notNull().default(false),
   /** When this session last proved the password (login, reauthenticate, changePassword): sudo mode. */
   freshAuthAt: timestamptz('fresh_auth_at'),
 }, (t) => [

@@ -50,6 +50,9 @@ export class SecurityEvent {
   @Field(() => String, { nullable: true, description: 'The name of the device of the session it concerns, as that session had it.' })
   deviceName!: string | null;
 
+  @Field(() => Boolean, { nullable: true, description: 'For SIGNED_UP and LOGGED_IN: whether the user had never signed in from that device. Null for other events.' })
+  isNewDevice!: boolean | null;
+
   @Field(() => String, { nullable: true, description: 'Where the request that caused it came from.' })
   ipAddress!: string | null;
 

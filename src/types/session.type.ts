@@ -109,6 +109,9 @@ export class Session {
   @Field(() => Date, { description: 'When the session ends at the latest; refreshing does not extend it.' })
   expiresAt!: Date;
 
+  @Field(() => Boolean, { description: 'Whether its sign-in was from a device the user had never signed in from (a "New" badge). False for sessions signed in before this field existed.' })
+  isNewDevice!: boolean;
+
   @Field(() => Boolean, { description: 'True only for the session that made this request; always false for a service key, which has none.' })
   isCurrent!: boolean;
 
