@@ -213,7 +213,11 @@ async function showAccount(): Promise<void> {
       devices,
       h('div', { class: 'actions' },
         h('button', { onclick: () => void withSudo(() => client.revokeOtherSessions()).catch(reportFailure) }, 'Sign out of all other devices'),
-        h('button', { class: 'danger', onclick: () => { ending = 'everywhere'; void withSudo(() => client.revokeAllSessions()).catch((error: unknown) => { ending = null; reportFailure(error); }); } }, 'Sign out everywhere'))),
+        h('button', { class: 'danger', onclick: () => {
+          ending = 'everywhere';
+          // Still signed in after it: the password dialog was cancelled, or the call failed.
+          void withSudo(() => client.revokeAllSessions()).catch(reportFailure).finally(() => { if (client.isSignedIn()) ending = null; });
+        } }, 'Sign out everywhere'))),
     h('section', { class: 'card' }, h('h2', { id: 'activity-title' }, 'Recent security activity'), events, more),
   );
   rows.clear();
