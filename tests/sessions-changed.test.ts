@@ -65,6 +65,32 @@ describe('mySessionsChanged', () => {
     ]);
   });
 
+  // Regression: changes were batched by reason alone, so sessions the sweep ended at different
+  // moments were all told the first one's endedAt.
+  it('tells each session that ran out its own end, when one sweep ends several', async () => {
+    const idle = await startTestServer({ SESSION_IDLE_TIMEOUT_SECONDS: '300' });
+    try {
+      const first = await signUpUser(idle);
+      idle.clock.advance(100);
+      const second = await loginUser(idle, first.user.email);
+      idle.clock.advance(100);
+      const listener = await loginUser(idle, first.user.email);
+      const changes = (await subscribeOver<{ mySessionsChanged: { type: string; session: { id: string; endedAt: string } } }>(
+        idle, listener.accessToken, 'subscription { mySessionsChanged { type session { id endedAt } } }', sockets)).events;
+      idle.clock.advance(250);
+      await idle.runJob('expirySweep');
+      await waitFor(() => changes.values.length === 2, 'both EXPIRED changes');
+      const endOf = (created: string) => new Date(new Date(created).getTime() + 300_000).toISOString();
+      expect(Object.fromEntries(changes.values.map(({ mySessionsChanged: { session } }) => [session.id, session.endedAt]))).toEqual({
+        [first.session.id]: endOf(first.session.createdAt),
+        [second.session.id]: endOf(second.session.createdAt),
+      });
+    } finally {
+      await Promise.all(sockets.splice(0).map((socket) => socket.dispose()));
+      await idle.close();
+    }
+  });
+
   it("never tells one user of another user's sessions", async () => {
     const ada = await signUpUser(server);
     const changes = await listen(server, ada.accessToken, sockets);

@@ -28,12 +28,12 @@ export interface SessionEventDeliveryDeps {
  */
 export async function deliverSessionEvents({ bus, connections, sessions, logger }: SessionEventDeliveryDeps): Promise<void> {
   let retryTimer: NodeJS.Timeout | undefined;
-  // Changes heard in one turn of the event loop, by user and what happened: one query per user
-  // for a revocation of many sessions.
+  // Changes heard in one turn of the event loop, by user and the whole change (its reason and time
+  // included, which each session of a batch is told): one query per user for a revocation of many.
   const pending = new Map<string, { userId: string; change: SessionChangeKind; sessionIds: string[] }>();
 
   function queueChange(userId: string, sessionId: string, change: SessionChangeKind): void {
-    const key = `${userId}|${change.type}|${'reason' in change ? change.reason : 'isNewDevice' in change ? change.isNewDevice : ''}`;
+    const key = `${userId}|${JSON.stringify(change)}`;
     if (pending.size === 0) setImmediate(() => void flushChanges());
     const batch = pending.get(key) ?? { userId, change, sessionIds: [] };
     batch.sessionIds.push(sessionId);
