@@ -7,9 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type BrowserTab } from './helpers/browser.js';
 import { loginUser, PASSWORD, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { IPHONE_SAFARI, MAC_CHROME } from './helpers/user-agents.js';
 
-const MAC_CHROME = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const FRESH_AUTH_SECONDS = 60;
 
@@ -103,7 +102,7 @@ describe('the account page in Chromium', () => {
     const { user } = await signUpUser(server);
     const a = await openAccount(MAC_CHROME);
     await signIn(a.page, user.email);
-    const b = await openAccount(IPHONE);
+    const b = await openAccount(IPHONE_SAFARI);
     await signIn(b.page, user.email);
     await expect.poll(() => a.page.locator('li.device').count()).toBe(3);
     const bRow = a.page.locator('li.device', { hasText: 'on iPhone' });
@@ -144,7 +143,7 @@ describe('the account page in Chromium', () => {
     const { user } = await signUpUser(server);
     const a = await openAccount(MAC_CHROME);
     await signIn(a.page, user.email);
-    const b = await openAccount(IPHONE);
+    const b = await openAccount(IPHONE_SAFARI);
     await signIn(b.page, user.email);
     const own = b.page.locator('li.device', { hasText: 'This device' });
     await own.getByRole('button', { name: /^Rename/ }).click();
@@ -158,7 +157,7 @@ describe('the account page in Chromium', () => {
   it('keeps the session across a reload with no token in storage, is accessible, and fits a phone', async () => {
     const { user } = await signUpUser(server);
     await loginUser(server, user.email, { device: { deviceName: 'Work laptop' } }, { 'user-agent': MAC_CHROME, 'x-forwarded-for': '105.112.34.56' });
-    const { page } = await openAccount(IPHONE, 360);
+    const { page } = await openAccount(IPHONE_SAFARI, 360);
     await signIn(page, user.email);
     await page.locator('li.device', { hasText: 'This device' }).waitFor();
     await page.reload();

@@ -7,8 +7,8 @@ import { gql, ISSUE_SESSION, issueSessionFor, PASSWORD, signUpUser, uniqueEmail 
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { SESSION_REVOKED, subscribeOver, within, type SocketClient } from './helpers/ws.js';
 import { newServiceKey } from './helpers/service-keys.js';
+import { IPHONE_SAFARI } from './helpers/user-agents.js';
 
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 const CHROME_HINTS = {
   secChUaFullVersionList: '"Chromium";v="124.0.6367.91", "Google Chrome";v="124.0.6367.91", "Not-A.Brand";v="99.0.0.0"',
   secChUaPlatform: '"Windows"',
@@ -31,9 +31,9 @@ describe('issueSession', () => {
 
   it('creates the user on first sight, and a session from the device the backend forwards', async () => {
     const lagos = (await placeInData('105.112.34.56'))!;
-    const issued = await issueSessionFor(server, issuer, { externalId: 'auth0|ada', email: ' Ada@Example.com ', ipAddress: '105.112.34.56', userAgent: IPHONE });
+    const issued = await issueSessionFor(server, issuer, { externalId: 'auth0|ada', email: ' Ada@Example.com ', ipAddress: '105.112.34.56', userAgent: IPHONE_SAFARI });
     expect(issued.user).toMatchObject({ externalId: 'auth0|ada', email: 'ada@example.com' });
-    expect(issued.session).toMatchObject({ ipAddress: '105.112.34.56', deviceType: 'MOBILE', os: 'iOS 17.4', userAgent: IPHONE, isCurrent: true });
+    expect(issued.session).toMatchObject({ ipAddress: '105.112.34.56', deviceType: 'MOBILE', os: 'iOS 17.4', userAgent: IPHONE_SAFARI, isCurrent: true });
     expect(issued.isNewDevice).toBe(true);
     const { data } = await gql(server, '{ me { id externalId } mySessions { id location { city countryCode } } }', { token: issued.accessToken });
     expect(data).toEqual({ me: { id: issued.user.id, externalId: 'auth0|ada' }, mySessions: [{ id: issued.session.id, location: { city: lagos.city, countryCode: lagos.countryCode } }] });
@@ -61,7 +61,7 @@ describe('issueSession', () => {
   });
 
   it('gives the frontend ordinary tokens: refresh, revocation, and the push to the signed-out device', async () => {
-    const phone = await issueSessionFor(server, issuer, { externalId: 'oidc|linus', userAgent: IPHONE });
+    const phone = await issueSessionFor(server, issuer, { externalId: 'oidc|linus', userAgent: IPHONE_SAFARI });
     const laptop = await issueSessionFor(server, issuer, { externalId: 'oidc|linus' });
     const { events: revoked } = await subscribeOver(server, phone.accessToken, SESSION_REVOKED, sockets);
 

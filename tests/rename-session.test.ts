@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { subscribeOver, within, type SocketClient } from './helpers/ws.js';
+import { IPHONE_SAFARI } from './helpers/user-agents.js';
 
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 const RENAME = 'mutation($id: ID!, $name: String!) { renameSession(id: $id, name: $name) { id deviceName deviceLabel isCurrent } }';
 const CHANGES = 'subscription { mySessionsChanged { type reason isNewDeviceSignIn session { id deviceName deviceLabel } } }';
 
@@ -17,7 +17,7 @@ describe('renameSession', () => {
 
   it('names another device or this one, keeps the label, records it, and tells every device of the user', async () => {
     const laptop = await signUpUser(server);
-    const phone = await loginUser(server, laptop.user.email, {}, { 'user-agent': IPHONE });
+    const phone = await loginUser(server, laptop.user.email, {}, { 'user-agent': IPHONE_SAFARI });
     const onLaptop = (await subscribeOver<{ mySessionsChanged: unknown }>(server, laptop.accessToken, CHANGES, sockets)).events;
     const onPhone = (await subscribeOver<{ mySessionsChanged: unknown }>(server, phone.accessToken, CHANGES, sockets)).events;
 

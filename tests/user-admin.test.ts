@@ -7,9 +7,8 @@ import { gql, issueSessionFor, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { SESSION_REVOKED, subscribeOver, within, type SocketClient } from './helpers/ws.js';
 import { newServiceKey } from './helpers/service-keys.js';
+import { IPHONE_SAFARI, MAC_CHROME } from './helpers/user-agents.js';
 
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
-const MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 const LAGOS_IP = '105.112.34.56';
 const OTHER_IP = '8.8.8.8';
 
@@ -32,9 +31,9 @@ describe('the admin API', () => {
   /** A user of the app's own sign-in with a phone in Lagos and a laptop elsewhere, signed in in that order. */
   async function externalUser() {
     const externalId = `auth0|admin-${++user}`;
-    const phone = await issueSessionFor(server, issuer, { externalId, userAgent: IPHONE, ipAddress: LAGOS_IP });
+    const phone = await issueSessionFor(server, issuer, { externalId, userAgent: IPHONE_SAFARI, ipAddress: LAGOS_IP });
     server.clock.advance(60);
-    const laptop = await issueSessionFor(server, issuer, { externalId, userAgent: MAC, ipAddress: OTHER_IP });
+    const laptop = await issueSessionFor(server, issuer, { externalId, userAgent: MAC_CHROME, ipAddress: OTHER_IP });
     return { externalId, phone, laptop };
   }
 

@@ -72,10 +72,10 @@ export function createUserAdmin({ db, clock, revoker, events, idleTimeoutSeconds
           .limit(first + 1),
         after ? db.select({ id: sessions.id }).from(sessions).where(and(listed, pastCursor(after, true))).limit(1) : [],
       ]);
-      const page = rows.slice(0, first).map(({ revokedAt, revokedReason, ...session }) => ({
-        ...session,
-        end: endOf({ revokedAt, revokedReason, expiresAt: session.expiresAt, lastActiveAt: session.lastActiveAt }, now, idleTimeoutSeconds),
-      }));
+      const page = rows.slice(0, first).map((row) => {
+        const { revokedAt: _revokedAt, revokedReason: _revokedReason, ...session } = row;
+        return { ...session, end: endOf(row, now, idleTimeoutSeconds) };
+      });
       return { sessions: page, hasNextPage: rows.length > first, hasPreviousPage: earlier.length > 0 };
     },
 

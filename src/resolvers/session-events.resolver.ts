@@ -26,9 +26,17 @@ export class SessionEventsResolver {
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, Context>) => connectionOf(context).openChangeStream(),
   })
   mySessionsChanged(@Root() change: SessionChange, @Ctx() context: Context): SessionsChangedEvent {
-    const session = toSession(change.session, callerOf(context).sessionId, change.type === 'REVOKED' ? { reason: change.reason, at: change.revokedAt } : undefined);
-    if (change.type === 'CREATED') return { type: change.type, session, isNewDevice: change.isNewDevice, isNewDeviceSignIn: change.isNewDevice, reason: null };
-    return { type: change.type, session, isNewDevice: false, isNewDeviceSignIn: null, reason: change.type === 'REVOKED' ? change.reason : null };
+    const current = callerOf(context).sessionId;
+    switch (change.type) {
+      case 'CREATED':
+        return { type: change.type, session: toSession(change.session, current), isNewDevice: change.isNewDevice, isNewDeviceSignIn: change.isNewDevice, reason: null };
+      case 'REVOKED': {
+        const session = toSession(change.session, current, { reason: change.reason, at: change.revokedAt });
+        return { type: change.type, session, isNewDevice: false, isNewDeviceSignIn: null, reason: change.reason };
+      }
+      case 'RENAMED':
+        return { type: change.type, session: toSession(change.session, current), isNewDevice: false, isNewDeviceSignIn: null, reason: null };
+    }
   }
 }
 

@@ -26,11 +26,11 @@ client.onSignedOut((reason) => {
   ending = null;
 });
 
-/** A failure the user can act on, in words. */
-function describeError(error: unknown): string {
+/** A failure the user can act on, in words; `wrongCredentials` for a refused password, which the form knows best. */
+function describeError(error: unknown, wrongCredentials = 'Wrong email or password.'): string {
   if (error instanceof RateLimitedError) return `Too many attempts. Try again in ${error.retryAfterSeconds} seconds.`;
   if (error instanceof SessionClientError) {
-    if (error.code === 'INVALID_CREDENTIALS') return 'Wrong email or password.';
+    if (error.code === 'INVALID_CREDENTIALS') return wrongCredentials;
     if (error.code === 'EMAIL_TAKEN') return 'An account with this email already exists: sign in instead.';
     if (error.status === 0) return 'Could not reach the server. Check your connection and try again.';
     return error.message;
@@ -101,7 +101,7 @@ function askPassword(): Promise<boolean> {
     const close = (isConfirmed: boolean) => { dialog.close(); dialog.remove(); resolve(isConfirmed); };
     const form = h('form', { onsubmit: (event) => {
       event.preventDefault();
-      client.reauthenticate(input.value).then(() => close(true), (failure: unknown) => { error.textContent = describeError(failure).replace('email or ', ''); });
+      client.reauthenticate(input.value).then(() => close(true), (failure: unknown) => { error.textContent = describeError(failure, 'Wrong password.'); });
     } },
     h('h2', { id: 'sudo-title' }, 'Confirm it is you'),
     h('p', {}, 'Signing other devices out needs your password.'),
