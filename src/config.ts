@@ -79,6 +79,27 @@ export interface Config {
   corsOrigins: string[];
   /** Limits every operation is checked against before it runs. */
   graphqlLimits: GraphqlLimits;
+  /** Webhooks and event tokens: how session events reach apps' backends. */
+  webhooks: WebhookSettings;
+  /** This server's URL as others reach it (`https://sessions.example.com`): the `iss` of the tokens it signs. @default the address it listens on */
+  publicUrl: string | undefined;
+  /** The P-256 private key (PEM) that signs Security Event Tokens and Logout Tokens. @default one derived from the auth secret */
+  eventSigningKey: string | undefined;
+}
+
+export interface WebhookSettings {
+  /** Whether this instance delivers the outbox; others (sharing the database) may. @default true */
+  delivery: boolean;
+  /** How long a receiver has to answer one delivery. @default 10 */
+  timeoutSeconds: number;
+  /** How long a delivery is retried before it is marked FAILED. @default 24 */
+  retryHours: number;
+  /** The longest wait between two attempts of one delivery. @default 3600 */
+  maxBackoffSeconds: number;
+  /** Deliver to private, link-local and (in production) loopback addresses too. @default false */
+  allowPrivateNetworks: boolean;
+  /** FAILED deliveries are deleted at this age. @default 30 */
+  failedRetentionDays: number;
 }
 
 export interface GraphqlLimits {
@@ -166,9 +187,17 @@ const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: limit(2000),
   GRAPHQL_MAX_COST: limit(5000),
   GRAPHQL_MAX_SELECTIONS: limit(200),
+  PUBLIC_URL: z.string().refine(isOrigin, 'must be an origin such as https://sessions.example.com').optional(),
+  EVENT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a private key in PEM' }).optional(),
+  WEBHOOK_DELIVERY: onOff.default('on'),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
+  WEBHOOK_RETRY_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  WEBHOOK_MAX_BACKOFF_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(3600),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: onOff.default('off'),
+  WEBHOOK_FAILED_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
 });
 
-const SECRET_SETTINGS = new Set(['AUTH_SECRET', 'DATABASE_URL', 'METRICS_TOKEN']);
+const SECRET_SETTINGS = new Set(['AUTH_SECRET', 'DATABASE_URL', 'METRICS_TOKEN', 'EVENT_SIGNING_KEY']);
 
 /** Every environment variable the server reads. */
 export const SETTING_NAMES = Object.keys(envSchema.shape);
@@ -244,5 +273,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCost: e.GRAPHQL_MAX_COST,
       maxSelections: e.GRAPHQL_MAX_SELECTIONS,
     },
+    webhooks: {
+      delivery: e.WEBHOOK_DELIVERY === 'on',
+      timeoutSeconds: e.WEBHOOK_TIMEOUT_SECONDS,
+      retryHours: e.WEBHOOK_RETRY_HOURS,
+      maxBackoffSeconds: e.WEBHOOK_MAX_BACKOFF_SECONDS,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'on',
+      failedRetentionDays: e.WEBHOOK_FAILED_RETENTION_DAYS,
+    },
+    publicUrl: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : undefined,
+    eventSigningKey: e.EVENT_SIGNING_KEY,
   };
 }

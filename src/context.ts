@@ -16,9 +16,11 @@ import type { AuthFailureReason, Metrics } from './metrics.js';
 import type { Clock } from './clock.js';
 import { refreshCookieOf, type RefreshCookie } from './refresh-cookie.js';
 import type { LiveConnection } from './realtime/live-connections.js';
+import type { WebhookEndpoints } from './events/webhook-endpoints.js';
 
 export interface Services {
   keys: ServiceKeys;
+  webhooks: WebhookEndpoints;
   admin: UserAdmin;
   accounts: AccountService;
   sessions: SessionService;

@@ -38,7 +38,7 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
     'A valid credential that may not do this: a service key (`Bearer sk_…`) on a field that acts as a signed-in user, which no key ever does; a user\'s token on a backend\'s field (issueSession, the admin API); a key without the field\'s scope. HTTP 403.',
   [ErrorCode.BadUserInput]:
     'Input out of bounds; nothing was written. `field`, `fields` and `problems` name every bad field of the request by its path from the argument (`input.email`). Also Apollo\'s code for a variable of the wrong type, without those.',
-  [ErrorCode.NotFound]: "revokeSession or renameSession on an id that is not one of the caller's active sessions: whether it exists, is someone else's or has ended is not told.",
+  [ErrorCode.NotFound]: "revokeSession or renameSession on an id that is not one of the caller's active sessions: whether it exists, is someone else's or has ended is not told. For a service key, a webhook endpoint id that does not exist (or, rotating a secret, one of a token format, which has none).",
   [ErrorCode.EmailTaken]: 'signUp with an email that already has an account.',
   [ErrorCode.InvalidCredentials]: 'A wrong email or password (login), or a wrong password (reauthenticate, changePassword); the two are not told apart.',
   [ErrorCode.InternalServerError]: 'Something unexpected: logged on the server with its detail, answered with a generic message. Apollo also uses it for a persisted query whose hash does not match.',

@@ -13,7 +13,7 @@ export type LoginOutcome = 'success' | 'failure' | 'throttled';
 export type AuthFailureReason = 'missing' | 'malformed' | 'expired' | 'revoked' | 'rotated';
 
 /** The tables the cleanup job deletes from. */
-export type CleanupTable = 'sessions' | 'security_events' | 'login_failures' | 'sign_up_attempts';
+export type CleanupTable = 'sessions' | 'security_events' | 'login_failures' | 'sign_up_attempts' | 'outbox_events' | 'webhook_deliveries';
 
 /** A counter whose label values the compiler checks, so a typo cannot open a new series. */
 export interface LabelledCounter<Labels> {
@@ -47,7 +47,10 @@ export interface Metrics {
   /** Seconds from this instance hearing of a revocation to its `sessionRevoked` event written to a socket. */
   revocationPushLatency: { observe(seconds: number): void };
   cleanupRowsRemoved: LabelledCounter<{ table: CleanupTable }>;
+  webhookAttempts: LabelledCounter<{ outcome: WebhookAttemptOutcome }>;
 }
+
+export type WebhookAttemptOutcome = 'delivered' | 'retrying' | 'failed' | 'gone';
 
 export interface MetricsOptions {
   /**
@@ -93,7 +96,12 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
       buckets: PUSH_BUCKETS,
       registers,
     }),
-    cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures', 'sign_up_attempts']),
+    cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures', 'sign_up_attempts', 'outbox_events', 'webhook_deliveries']),
+    webhookAttempts: counterOf(
+      registry, 'webhook_delivery_attempts_total',
+      'Deliveries of session events to endpoints, by outcome: delivered, retrying (failed, tried again later), failed (out of retries) or gone (410: endpoint disabled).',
+      'outcome', ['delivered', 'retrying', 'failed', 'gone'],
+    ),
   };
 }
 

@@ -13,6 +13,7 @@ import { SessionResolver } from './resolvers/session.resolver.js';
 import { findMalformedFields } from './text-input.js';
 import { UserAdminResolver } from './resolvers/user-admin.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
+import { WebhookResolver } from './resolvers/webhook.resolver.js';
 import { ErrorExtensions } from './types/error.type.js';
 
 /**
@@ -77,7 +78,7 @@ const noTopicPubSub: PubSub = {
 
 export async function buildAppSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [AuthResolver, SessionEventsResolver, SecurityEventResolver, SessionResolver, UserAdminResolver, UserResolver],
+    resolvers: [AuthResolver, SessionEventsResolver, SecurityEventResolver, SessionResolver, UserAdminResolver, UserResolver, WebhookResolver],
     // Reached by no field: it documents what errors carry, and brings the ErrorCode enum with it.
     orphanedTypes: [ErrorExtensions],
     authChecker,
@@ -87,8 +88,8 @@ export async function buildAppSchema(): Promise<GraphQLSchema> {
   });
   // type-graphql takes no description for the root types it makes; the schema is not yet anyone else's.
   for (const [type, description] of [
-    [schema.getQueryType(), "What a client reads: the signed-in user, their sessions and their security activity; and, for an app's backend with a service key, any user's. Over HTTP or WebSocket."],
-    [schema.getMutationType(), "Signing up, in and out, refreshing tokens, and ending sessions; for an app's backend, issuing and ending its users' sessions. Over HTTP or WebSocket; cookie mode over HTTP only."],
+    [schema.getQueryType(), "What a client reads: the signed-in user, their sessions and their security activity; and, for an app's backend with a service key, any user's, and the webhook endpoints. Over HTTP or WebSocket."],
+    [schema.getMutationType(), "Signing up, in and out, refreshing tokens, and ending sessions; for an app's backend, issuing and ending its users' sessions, and managing webhook endpoints. Over HTTP or WebSocket; cookie mode over HTTP only."],
     [schema.getSubscriptionType(), 'Pushed over WebSocket (graphql-transport-ws) only, to a connection authenticated in connection_init.'],
   ] as const) {
     if (type) type.description = description;

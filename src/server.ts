@@ -29,7 +29,8 @@ import { addWebSocketGauges, createMetrics } from './metrics.js';
 import { measureOperations, serveMetrics } from './metrics-http.js';
 import { assignRequestId, requestIdOf } from './request-id.js';
 import { buildAppSchema } from './schema.js';
-import { createServices, startJobs, type JobName } from './services.js';
+import { createServices, startJobs, startWebhookDispatcher, type JobName } from './services.js';
+import { loadEventSigningKey, serveJwks } from './events/signing-key.js';
 
 /** How long in-flight HTTP requests may take to finish at shutdown, within the 10 s a process gets. */
 const HTTP_DRAIN_GRACE_MS = 8_000;
@@ -79,11 +80,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   addWebSocketGauges(metrics.registry, connections);
   await deliverSessionEvents({ bus, connections, sessions, logger });
   const jobs = startJobs({ config, database, revoker, clock, logger, metrics });
+  const signingKey = await loadEventSigningKey(config.eventSigningKey, authSecret);
 
   let isStopping = false;
   const routes: Routes = {
     '/healthz': healthz,
     '/readyz': readyz({ db: database.db, isReceivingSessionEvents: bus.isReceiving, isStopping: () => isStopping }),
+    '/.well-known/jwks.json': serveJwks(signingKey),
   };
   if (config.metrics) routes['/metrics'] = serveMetrics({ registry: metrics.registry, token: config.metricsToken });
   if (config.metrics && !config.metricsToken && config.nodeEnv === 'production') {
@@ -109,8 +112,12 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   httpServer.on('error', (error) => logger.error({ err: error }, 'unexpected HTTP server error'));
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const dispatcher = config.webhooks.delivery
+    ? await startWebhookDispatcher({ config, database, services, signingKey, issuer: config.publicUrl ?? origin, logger, metrics })
+    : undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`,
+    url: `${origin}/graphql`,
     httpServer,
     runJob: (name) => jobs[name].runNow(),
     subscriptionCount: (sessionId) => connections.subscriptionCount(sessionId),
@@ -120,6 +127,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await closeWebSockets();
       await apollo.stop();
       await Promise.all(Object.values(jobs).map((job) => job.stop()));
+      await dispatcher?.close();
       await bus.close();
     },
   };

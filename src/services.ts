@@ -8,6 +8,12 @@ import { createSignUpThrottle } from './auth/sign-up-throttle.js';
 import { createAccessTokens } from './auth/tokens.js';
 import { createUserAdmin } from './auth/user-admin.js';
 import type { Clock } from './clock.js';
+import { startDispatcher, type Dispatcher } from './events/dispatcher.js';
+import type { AddressPolicy } from './events/endpoint-address.js';
+import { createSender } from './events/send.js';
+import type { EventSigningKey } from './events/signing-key.js';
+import { createOutbox } from './events/outbox.js';
+import { createWebhookEndpoints } from './events/webhook-endpoints.js';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
 import type { Database } from './db/client.js';
@@ -34,9 +40,10 @@ export interface ServicesDeps {
 export function createServices({ config, database: { db, sessionCheckDb }, bus, logger, authSecret, clock, geolocator, metrics }: ServicesDeps): Services & { revoker: Revoker } {
   const accessTokens = createAccessTokens({ secret: authSecret, ttlSeconds: config.accessTokenTtlSeconds, clock });
   const events = createSecurityEvents({ db, clock, logger });
-  const revoker = createRevoker({ db, clock, logger, bus, events, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
+  const outbox = createOutbox({ retryHours: config.webhooks.retryHours });
+  const revoker = createRevoker({ db, clock, logger, bus, events, outbox, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
   const sessions = createSessionService({
-    db, sessionCheckDb, clock, logger, accessTokens, revoker, events,
+    db, sessionCheckDb, clock, logger, accessTokens, revoker, events, outbox,
     sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
     idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
     lastActiveWriteIntervalSeconds: config.lastActiveWriteIntervalSeconds,
@@ -51,9 +58,10 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
     limits: { perEmailAndIp: config.loginMaxFailuresPerEmailIp, perIp: config.loginMaxFailuresPerIp, windowSeconds: config.loginFailureWindowSeconds },
   });
   const signUpThrottle = createSignUpThrottle({ db, clock, limits: { perIp: config.signUpMaxPerIp, windowSeconds: config.signUpWindowSeconds } });
-  const accounts = createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins: metrics.logins });
+  const accounts = createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, outbox, logins: metrics.logins });
   const admin = createUserAdmin({ db, clock, revoker, events, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
-  return { accounts, sessions, events, revoker, admin, keys: createServiceKeys({ db, clock, logger }) };
+  const webhooks = createWebhookEndpoints({ db, clock, policy: addressPolicyOf(config), retryHours: config.webhooks.retryHours });
+  return { accounts, sessions, events, revoker, admin, webhooks, keys: createServiceKeys({ db, clock, logger }) };
 }
 
 export type JobName = 'expirySweep' | 'cleanup';
@@ -78,6 +86,8 @@ function countRemoved({ cleanupRowsRemoved }: Pick<Metrics, 'cleanupRowsRemoved'
   cleanupRowsRemoved.inc({ table: 'security_events' }, removed.securityEvents);
   cleanupRowsRemoved.inc({ table: 'login_failures' }, removed.loginFailures);
   cleanupRowsRemoved.inc({ table: 'sign_up_attempts' }, removed.signUpAttempts);
+  cleanupRowsRemoved.inc({ table: 'webhook_deliveries' }, removed.webhookDeliveries);
+  cleanupRowsRemoved.inc({ table: 'outbox_events' }, removed.outboxEvents);
 }
 
 export function cleanupSettings(config: Config) {
@@ -86,5 +96,40 @@ export function cleanupSettings(config: Config) {
     securityEventRetentionDays: config.securityEventRetentionDays,
     loginFailureWindowSeconds: config.loginFailureWindowSeconds,
     signUpWindowSeconds: config.signUpWindowSeconds,
+    webhookFailedRetentionDays: config.webhooks.failedRetentionDays,
   };
+}
+
+/** Where deliveries may go, from the settings. */
+export function addressPolicyOf(config: Config): AddressPolicy {
+  return { isProduction: config.nodeEnv === 'production', allowPrivateNetworks: config.webhooks.allowPrivateNetworks };
+}
+
+/** Deliveries of session events per endpoint at once, from one instance. */
+const WEBHOOK_CONCURRENCY = 32;
+
+interface DispatcherDeps {
+  config: Config;
+  database: Pick<Database, 'db' | 'listen'>;
+  services: Pick<Services, 'webhooks'>;
+  signingKey: EventSigningKey;
+  issuer: string;
+  logger: Logger;
+  metrics: Pick<Metrics, 'webhookAttempts'>;
+}
+
+/** Delivers the outbox from this instance (WEBHOOK_DELIVERY), signing tokens as `issuer`. */
+export function startWebhookDispatcher({ config, database, services, signingKey, issuer, logger, metrics }: DispatcherDeps): Promise<Dispatcher> {
+  const { timeoutSeconds, maxBackoffSeconds } = config.webhooks;
+  return startDispatcher({
+    database,
+    endpoints: services.webhooks,
+    sender: createSender({ policy: addressPolicyOf(config), timeoutMs: timeoutSeconds * 1000, maxSockets: WEBHOOK_CONCURRENCY }),
+    signer: { key: signingKey, issuer },
+    logger,
+    concurrency: WEBHOOK_CONCURRENCY,
+    timeoutSeconds,
+    maxBackoffSeconds,
+    onAttempt: (outcome) => metrics.webhookAttempts.inc({ outcome }),
+  });
 }

@@ -11,7 +11,7 @@ import { migratedDataDir, runMain } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/ws.js';
 
-const RETENTION = { sessionRetentionDays: 30, securityEventRetentionDays: 365, loginFailureWindowSeconds: 900, signUpWindowSeconds: 3600 };
+const RETENTION = { sessionRetentionDays: 30, securityEventRetentionDays: 365, loginFailureWindowSeconds: 900, signUpWindowSeconds: 3600, webhookFailedRetentionDays: 30 };
 
 describe('cleanup', () => {
   let server: TestServer;
@@ -53,8 +53,22 @@ describe('cleanup', () => {
       INSERT INTO sign_up_attempts (ip_address, created_at)
       SELECT '203.0.113.1', ${now}::timestamptz - (CASE WHEN n <= 3 THEN 3601 ELSE 10 END) * interval '1 second' FROM generate_series(1, 4) AS n`);
 
+    // Of these four deliveries, the delivered one and the one that failed 31 days ago go, and their events with them.
+    await server.database.db.execute(sql`
+      WITH endpoint AS (
+        INSERT INTO webhook_endpoints (url, format, event_types, created_by, created_at)
+        VALUES ('https://example.com/hooks', 'STANDARD_WEBHOOKS', '{session.ended}', 'test', ${now}) RETURNING id),
+      event AS (
+        INSERT INTO outbox_events (type, user_id, occurred_at, data)
+        SELECT 'session.ended', ${uid}::uuid, ${now}, '{}'::jsonb FROM generate_series(1, 4) RETURNING id, seq)
+      INSERT INTO webhook_deliveries (event_id, endpoint_id, event_seq, ordering_key, status, next_attempt_at, retry_until, created_at, finished_at)
+      SELECT event.id, endpoint.id, event.seq, ${uid}::uuid, (ARRAY['DELIVERED', 'FAILED', 'FAILED', 'PENDING'])[row_number() OVER (ORDER BY event.seq)]::webhook_delivery_status,
+        ${now}, ${now}, ${now}, ${now}::timestamptz - (ARRAY[0, 31, 29, 0])[row_number() OVER (ORDER BY event.seq)] * interval '1 day'
+      FROM event, endpoint`);
+
     const removed = await runCleanup({ database: server.database, clock: server.clock, logger: createLogger({ logLevel: 'silent' }), ...RETENTION });
-    expect(removed).toEqual({ sessions: 12_003, securityEvents: 7, loginFailures: 2, signUpAttempts: 3 });
+    expect(removed).toEqual({ sessions: 12_003, securityEvents: 7, loginFailures: 2, signUpAttempts: 3, webhookDeliveries: 2, outboxEvents: 2 });
+    expect(await count(sql`SELECT count(*) AS n FROM webhook_deliveries`)).toBe(2);
     // What is left: the sign-up's live session, the recent ended ones, the recent events and failures.
     expect(await count(sql`SELECT count(*) AS n FROM sessions WHERE user_id = ${uid}`)).toBe(1 + 4 + 5);
     expect(await count(sql`SELECT count(*) AS n FROM security_events WHERE user_id = ${uid}`)).toBe(1 + 3);

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { sessions as sessionsTable, users } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { createPasswordCheck, type PasswordCheckResult, type PasswordRefusal, type RateLimited } from './password-check.js';
@@ -43,6 +44,8 @@ export interface AccountServiceDeps {
   signUpThrottle: SignUpThrottle;
   events: SecurityEvents;
   revoker: Revoker;
+  /** Where a password change is written for apps' backends (`user.password_changed`). */
+  outbox: Outbox;
   logins: Metrics['logins'];
 }
 
@@ -57,7 +60,7 @@ export type IssueResult = { ok: true; issued: IssuedSession } | { ok: false; rea
 /** A new session for the right password, or why not. */
 export type LoginResult = { ok: true; issued: IssuedSession } | PasswordRefusal;
 
-export function createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, logins }: AccountServiceDeps) {
+export function createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, outbox, logins }: AccountServiceDeps) {
   const checkPassword = createPasswordCheck({ db, clock, logger, throttle, events });
   /** The signed-in caller's password; an external user without an email has none to check, nor to guess. */
   const checkCallerPassword = (caller: Authenticated, password: string, origin: RequestOrigin): Promise<PasswordCheckResult> =>
@@ -151,6 +154,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
         await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
         await sessions.markFresh(caller.sessionId, tx);
         await events.record(tx, [{ userId: user.id, type: 'PASSWORD_CHANGED', sessionId: caller.sessionId, origin }]);
+        await outbox.record(tx, [{ type: 'user.password_changed', userId: user.id, sessionId: null, at: clock.now(), initiatedBy: 'user', actorSessionId: caller.sessionId }]);
         if (!signOutOthers) return;
         const others = and(eq(sessionsTable.userId, user.id), ne(sessionsTable.id, caller.sessionId))!;
         await revoker.revoke({ where: others, reason: 'PASSWORD_CHANGED', actor: { sessionId: caller.sessionId, origin } }, tx);

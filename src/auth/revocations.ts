@@ -2,6 +2,8 @@ import { and, isNull, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
+import { initiatorOf, type OutboxEventInput } from '../events/event-types.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
@@ -46,15 +48,17 @@ export interface RevokerDeps {
   logger: Logger;
   bus: Pick<SessionEventBus, 'publishEnded'>;
   events: SecurityEvents;
+  /** Where each end is written for apps' backends (`session.ended`). */
+  outbox: Outbox;
 }
 
 export type Revoker = ReturnType<typeof createRevoker>;
 
 /**
- * The one way sessions end: the UPDATE, the push to their sockets and one security event each,
- * in one transaction, so all three happen or none does.
+ * The one way sessions end: the UPDATE, the push to their sockets, one security event each and
+ * their events for apps' backends (the outbox), in one transaction, so all happen or none does.
  */
-export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSeconds }: RevokerDeps) {
+export function createRevoker({ db, clock, logger, bus, events, outbox, idleTimeoutSeconds }: RevokerDeps) {
   async function revokeIn(tx: Db, { where, reason, actor }: RevokeOptions): Promise<RevokedSession[]> {
     const now = clock.now();
     const isSweep = reason === 'EXPIRED';
@@ -78,6 +82,7 @@ export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSecon
       origin: actor?.origin,
       at: row.revokedAt!,
     })));
+    await outbox.record(tx, rows.flatMap((row) => outboxEventsOf(row.id, row.userId, row.revokedAt!, reason, actor)));
     for (const row of rows) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason, actorServiceKey: actor?.serviceKey, requestId: actor?.origin?.requestId }, 'session revoked');
     return rows.map(({ id, userId }) => ({ id, userId }));
   }
@@ -88,4 +93,17 @@ export function createRevoker({ db, clock, logger, bus, events, idleTimeoutSecon
       return tx ? revokeIn(tx, options) : db.transaction((own) => revokeIn(own, options));
     },
   };
+}
+
+/** `session.ended` for each ended session; a reuse is also told as such, first, for receivers that watch for stolen tokens. */
+function outboxEventsOf(sessionId: string, userId: string, at: Date, reason: RevocationReason, actor: Actor | undefined): OutboxEventInput[] {
+  const event = {
+    userId, sessionId, at, reason,
+    initiatedBy: initiatorOf(reason, actor),
+    actorSessionId: actor?.sessionId ?? null,
+    actorServiceKey: actor?.serviceKey ?? null,
+    note: actor?.note ?? null,
+  };
+  const ended = { ...event, type: 'session.ended' as const };
+  return reason === 'REFRESH_TOKEN_REUSE' ? [{ ...event, type: 'session.refresh_token_reused' }, ended] : [ended];
 }

@@ -5,8 +5,8 @@ import { serviceKeys } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { generateSecretToken, hashToken } from './tokens.js';
 
-/** What a service key may do. `sessions:admin` is `sessions:read` and `sessions:revoke` together. */
-export const SERVICE_KEY_SCOPES = ['sessions:issue', 'sessions:read', 'sessions:revoke', 'sessions:admin'] as const;
+/** What a service key may do. `sessions:admin` is `sessions:read` and `sessions:revoke` together; `webhooks:manage` is the webhook endpoints' admin API. */
+export const SERVICE_KEY_SCOPES = ['sessions:issue', 'sessions:read', 'sessions:revoke', 'sessions:admin', 'webhooks:manage'] as const;
 export type ServiceKeyScope = (typeof SERVICE_KEY_SCOPES)[number];
 
 /** Every key starts so: a JWT starts with `ey`, so the two can never be taken for each other. */

@@ -6,6 +6,7 @@ import { sessions } from '../db/schema.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Geolocator, Location } from '../devices/geolocation.js';
 import { isKnownDevice } from '../devices/new-device.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { Revoker } from './revocations.js';
@@ -24,6 +25,8 @@ export interface SessionCreationDeps {
   geolocator: Geolocator;
   /** Told of every new session inside its transaction, for the user's other devices. */
   sessionEvents: Pick<SessionEventBus, 'publishCreated'>;
+  /** Where each new session is written for apps' backends (`session.created`). */
+  outbox: Outbox;
   sessionMaxAgeSeconds: number;
   idleTimeoutSeconds: number;
   maxSessionsPerUser: number;
@@ -78,6 +81,10 @@ export function createSessionCreation(deps: SessionCreationDeps) {
           .returning(publicSessionColumns);
         await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice, actorServiceKey }]);
         await deps.sessionEvents.publishCreated(tx, { sessionId: id, userId: user.id, isNewDevice });
+        await deps.outbox.record(tx, [{
+          type: 'session.created', userId: user.id, sessionId: id, at: now, isNewDevice,
+          initiatedBy: actorServiceKey ? 'admin' : 'user', actorServiceKey, actorSessionId: actorServiceKey ? null : id,
+        }]);
         await evictBeyondCap(tx, user.id, id, now);
         return { session: session!, isNewDevice };
       };

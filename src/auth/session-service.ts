@@ -97,6 +97,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         const actorSessionId = sessionId === caller.sessionId ? null : caller.sessionId;
         await deps.events.record(tx, [{ userId: caller.user.id, type: 'SESSION_RENAMED', sessionId, actorSessionId, deviceName: name, origin }]);
         await deps.sessionEvents.publishRenamed(tx, { sessionId, userId: caller.user.id });
+        await deps.outbox.record(tx, [{ type: 'session.renamed', userId: caller.user.id, sessionId, at: clock.now(), initiatedBy: 'user', actorSessionId: caller.sessionId }]);
         return renamed;
       });
     },

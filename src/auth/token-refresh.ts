@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { rotatedRefreshTokens, sessions, users, type RevocationReason } from '../db/schema.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Revoker } from './revocations.js';
@@ -22,6 +23,8 @@ export interface TokenRefreshDeps {
   idleTimeoutSeconds: number;
   /** Counts a rotated-away refresh token presented again, as `rotated`. */
   authFailures: Metrics['authFailures'];
+  /** Where each refresh is written for apps' backends (`session.refreshed`). */
+  outbox: Outbox;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface TokenRefreshDeps {
  * remembered, and presenting one again ends its whole session, since either the client or a
  * thief holds a copy that should no longer exist.
  */
-export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, idleTimeoutSeconds, authFailures }: TokenRefreshDeps) {
+export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, idleTimeoutSeconds, authFailures, outbox }: TokenRefreshDeps) {
   /** Rotates in one conditional UPDATE: of concurrent calls with one token, at most one matches. */
   async function rotate(oldHash: string, now: Date, origin: RequestOrigin): Promise<IssuedSession | null> {
     const [current] = await db
@@ -50,6 +53,7 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
         .returning(publicSessionColumns);
       if (!session) return null;
       await tx.insert(rotatedRefreshTokens).values({ tokenHash: oldHash, sessionId: session.id, rotatedAt: now });
+      await outbox.record(tx, [{ type: 'session.refreshed', userId: session.userId, sessionId: session.id, at: now, initiatedBy: 'user', actorSessionId: session.id }]);
       const [user] = await tx.select(publicUserColumns).from(users).where(eq(users.id, session.userId));
       return { session, user: user! };
     });

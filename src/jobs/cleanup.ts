@@ -1,9 +1,9 @@
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import { and, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Clock } from '../clock.js';
 import type { Database, Db } from '../db/client.js';
-import { loginFailures, securityEvents, sessions, signUpAttempts } from '../db/schema.js';
+import { loginFailures, outboxEvents, securityEvents, sessions, signUpAttempts, webhookDeliveries } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
 const BATCH_SIZE = 5_000;
@@ -19,6 +19,7 @@ export interface CleanupDeps {
   securityEventRetentionDays: number;
   loginFailureWindowSeconds: number;
   signUpWindowSeconds: number;
+  webhookFailedRetentionDays: number;
 }
 
 export interface CleanupResult {
@@ -26,11 +27,14 @@ export interface CleanupResult {
   securityEvents: number;
   loginFailures: number;
   signUpAttempts: number;
+  webhookDeliveries: number;
+  outboxEvents: number;
 }
 
 /**
  * Deletes sessions that ended more than the retention ago (their rotated refresh tokens go with
- * them), old security events, and login failures and sign-up attempts that no longer count. At most 5,000 rows per
+ * them), old security events, login failures and sign-up attempts that no longer count, delivered
+ * webhook deliveries, failed ones past their retention, and events nothing is left to deliver. At most 5,000 rows per
  * statement, yielding between batches, on one instance at a time. Null when another was running.
  */
 export async function runCleanup({ database, clock, logger, ...retention }: CleanupDeps): Promise<CleanupResult | null> {
@@ -47,6 +51,12 @@ export async function runCleanup({ database, clock, logger, ...retention }: Clea
       securityEvents: await deleteInBatches(database.db, securityEvents, securityEvents.id, lt(securityEvents.createdAt, new Date(now - retention.securityEventRetentionDays * DAY_MS))),
       loginFailures: await deleteInBatches(database.db, loginFailures, loginFailures.id, lt(loginFailures.createdAt, new Date(now - retention.loginFailureWindowSeconds * 1000))),
       signUpAttempts: await deleteInBatches(database.db, signUpAttempts, signUpAttempts.id, lt(signUpAttempts.createdAt, new Date(now - retention.signUpWindowSeconds * 1000))),
+      webhookDeliveries: await deleteInBatches(database.db, webhookDeliveries, webhookDeliveries.id, or(
+        eq(webhookDeliveries.status, 'DELIVERED'),
+        and(eq(webhookDeliveries.status, 'FAILED'), lt(webhookDeliveries.finishedAt, new Date(now - retention.webhookFailedRetentionDays * DAY_MS))),
+      )!),
+      // An event and its deliveries commit together, so one without any has nothing left to send.
+      outboxEvents: await deleteInBatches(database.db, outboxEvents, outboxEvents.id, sql`NOT EXISTS (SELECT 1 FROM ${webhookDeliveries} WHERE ${webhookDeliveries.eventId} = ${outboxEvents.id})`),
     };
     logger.info({ event: 'cleanup.done', removed, durationMs: Date.now() - startedAt }, 'cleanup removed old rows');
     return removed;

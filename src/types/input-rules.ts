@@ -9,6 +9,7 @@ import { normalizeEmail } from '../auth/account-service.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
 import { decodeCursor } from '../auth/security-events.js';
 import { decodeSessionCursor } from '../auth/user-admin.js';
+import { decodeDeliveryCursor } from '../events/webhook-endpoints.js';
 import { isWellFormedText } from '../text-input.js';
 
 /** An address an account can have: what `normalizeEmail` accepts (trimmed, lower-cased, NFC, valid, at most 254 characters). */
@@ -62,6 +63,17 @@ export function IsSecurityEventCursor(): PropertyDecorator {
     name: 'isSecurityEventCursor',
     validator: {
       validate: (value) => value === '' || (typeof value === 'string' && decodeCursor(value) !== null),
+      defaultMessage: () => '$property is not a cursor this server gave out',
+    },
+  });
+}
+
+/** A `webhookDeliveries` cursor this server gave out; an empty string counts as none. */
+export function IsDeliveryCursor(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isDeliveryCursor',
+    validator: {
+      validate: (value) => value === '' || (typeof value === 'string' && decodeDeliveryCursor(value) !== null),
       defaultMessage: () => '$property is not a cursor this server gave out',
     },
   });

@@ -1,0 +1,66 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { outboxEvents, sessions, users, webhookDeliveries, webhookEndpoints } from '../db/schema.js';
+import type { OutboxEventInput } from './event-types.js';
+
+/** Wakes every instance's dispatcher: the payload is the endpoint that has new deliveries, or `endpoints` when one changed. */
+export const DELIVERIES_CHANNEL = 'webhook_deliveries';
+
+export type Outbox = ReturnType<typeof createOutbox>;
+
+/**
+ * The transactional outbox: session events are written in the transaction of the change they
+ * record, so an event exists exactly when its change committed, and the dispatcher delivers it
+ * from there. Nothing is sent from inside a request.
+ */
+export function createOutbox({ retryHours }: { retryHours: number }) {
+  return {
+    /**
+     * Writes the events that an enabled endpoint wants in `tx`, with one delivery for each such endpoint,
+     * and wakes the dispatchers of those endpoints once `tx` commits: one statement, whatever the count.
+     * Call it after the change, so the session's row is read as the change left it.
+     */
+    async record(tx: Db, inputs: readonly OutboxEventInput[]): Promise<void> {
+      if (inputs.length === 0) return;
+      const rows = inputs.map((input, position) => ({
+        position,
+        type: input.type,
+        user_id: input.userId,
+        session_id: input.sessionId,
+        occurred_at: input.at.toISOString(),
+        initiated_by: input.initiatedBy,
+        actor_session_id: input.actorSessionId ?? null,
+        actor_service_key: input.actorServiceKey ?? null,
+        note: input.note ?? null,
+        reason: input.reason ?? null,
+        is_new_device: input.isNewDevice ?? null,
+      }));
+      const now = sql`clock_timestamp()`;
+      await tx.execute(sql`
+        WITH input AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(
+            position int, type text, user_id uuid, session_id uuid, occurred_at timestamptz, initiated_by text,
+            actor_session_id uuid, actor_service_key text, note text, reason text, is_new_device boolean)),
+        event AS (
+          INSERT INTO ${outboxEvents} (type, user_id, session_id, occurred_at, data)
+          SELECT i.type, i.user_id, i.session_id, i.occurred_at, jsonb_build_object(
+            'userId', i.user_id, 'externalId', u.external_id, 'sessionId', i.session_id,
+            'deviceName', s.device_name, 'deviceLabel', s.device_label, 'deviceType', s.device_type, 'ipAddress', s.ip_address,
+            'location', CASE WHEN s.location_country_code IS NULL THEN NULL
+              ELSE jsonb_build_object('city', s.location_city, 'region', s.location_region, 'countryCode', s.location_country_code) END,
+            'isNewDevice', i.is_new_device, 'reason', i.reason, 'note', i.note,
+            'actor', jsonb_build_object('initiatedBy', i.initiated_by, 'sessionId', i.actor_session_id, 'serviceKey', i.actor_service_key))
+          FROM input i JOIN ${users} u ON u.id = i.user_id LEFT JOIN ${sessions} s ON s.id = i.session_id
+          -- An event no endpoint wants has nowhere to go: a server without webhooks writes nothing.
+          WHERE EXISTS (SELECT 1 FROM ${webhookEndpoints} wants WHERE wants.disabled_at IS NULL AND i.type = ANY(wants.event_types))
+          ORDER BY i.position
+          RETURNING id, seq, type, user_id, session_id),
+        delivery AS (
+          INSERT INTO ${webhookDeliveries} (event_id, endpoint_id, event_seq, ordering_key, next_attempt_at, retry_until, created_at)
+          SELECT event.id, endpoint.id, event.seq, COALESCE(event.session_id, event.user_id), ${now}, ${now} + make_interval(hours => ${retryHours}), ${now}
+          FROM event JOIN ${webhookEndpoints} endpoint ON endpoint.disabled_at IS NULL AND event.type = ANY(endpoint.event_types)
+          RETURNING endpoint_id)
+        SELECT pg_notify(${DELIVERIES_CHANNEL}, woken.endpoint_id::text) FROM (SELECT DISTINCT endpoint_id FROM delivery) AS woken`);
+    },
+  };
+}
