@@ -32,8 +32,8 @@ export interface Database {
    * advisory lock on Postgres, a flag on PGlite, which only one process can open. Null when skipped.
    */
   tryWithLock<T>(key: number, task: () => Promise<T>): Promise<T | null>;
-  /** LISTENs on a channel: on Postgres over a dedicated connection that reconnects by itself. */
-  listen(channel: string, events: ListenerEvents): Promise<Listener>;
+  /** LISTENs on a channel: on Postgres over a dedicated connection, named `applicationName`, that reconnects by itself. */
+  listen(channel: string, events: ListenerEvents, applicationName?: string): Promise<Listener>;
   close(): Promise<void>;
 }
 
@@ -89,7 +89,7 @@ async function openPostgres(url: string, poolSize: number, tableSchema: string):
     db,
     sessionCheckDb: drizzlePostgres(checkClient, { schema }),
     driver: 'postgres',
-    listen: (channel, events) => listenOnPostgres(url, channel, events),
+    listen: (channel, events, applicationName) => listenOnPostgres(url, channel, events, applicationName),
     async tryWithLock(key, task) {
       // A session-level lock lives on one connection, so hold one for the whole task.
       const connection = await client.reserve();

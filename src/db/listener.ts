@@ -19,15 +19,17 @@ export interface Listener {
 }
 
 const MAX_RETRY_MS = 5_000;
-/** Shown in `pg_stat_activity`, so an operator (or a test) can find the listening connection. */
+/** Shown in `pg_stat_activity`, so an operator (or a test) can find the listening connection: the session events'. */
 export const LISTENER_APPLICATION_NAME = 'session-server-listener';
+/** The webhook dispatcher's listening connection. */
+export const WEBHOOK_LISTENER_APPLICATION_NAME = 'session-server-webhooks';
 
 /**
  * LISTENs on one dedicated Postgres connection, reconnecting for as long as it is open.
  * Resolves once the first LISTEN has succeeded, or after the first failure, which is reported
  * and retried like any other: the server starts either way.
  */
-export function listenOnPostgres(url: string, channel: string, events: ListenerEvents): Promise<Listener> {
+export function listenOnPostgres(url: string, channel: string, events: ListenerEvents, applicationName = LISTENER_APPLICATION_NAME): Promise<Listener> {
   let state: 'connecting' | 'listening' | 'closed' = 'connecting';
   let hasListened = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -39,7 +41,7 @@ export function listenOnPostgres(url: string, channel: string, events: ListenerE
     // postgres.js reconnects on its own with its backoff; this loop decides when instead.
     backoff: false,
     onnotice: () => {},
-    connection: { application_name: LISTENER_APPLICATION_NAME },
+    connection: { application_name: applicationName },
     onclose: () => {
       if (state !== 'listening') return;
       state = 'connecting';

@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.js';
-import type { Listener } from '../db/listener.js';
+import { WEBHOOK_LISTENER_APPLICATION_NAME, type Listener } from '../db/listener.js';
 import type { Logger } from '../logger.js';
 import type { WebhookAttemptOutcome } from '../metrics.js';
 import { createDeliveryQueue, type ClaimedDelivery } from './delivery-queue.js';
@@ -145,7 +145,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     connectionLost: () => logger.warn('webhook dispatcher lost its database connection; polling until it is back'),
     connectFailed: (error, retryInMs) => logger.error({ err: error, retryInMs }, 'webhook dispatcher could not connect to the database; retrying'),
     reconnected: reloadAndRun,
-  });
+  }, WEBHOOK_LISTENER_APPLICATION_NAME);
   await reloadEndpoints().catch((error: unknown) => logger.error({ err: error }, 'could not load webhook endpoints; retrying'));
   runAll();
   const poll = setInterval(reloadAndRun, options.pollMs ?? 1_000);
