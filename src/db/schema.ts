@@ -241,11 +241,12 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
   finishedAt: timestamptz('finished_at'),
 }, (t) => [
   index('webhook_deliveries_event_id_idx').on(t.eventId),
-  // The dispatcher's two questions: which of an endpoint's are due, and is this the oldest of its key still pending.
-  index('webhook_deliveries_due_idx').on(t.endpointId, t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
-  index('webhook_deliveries_pending_key_idx').on(t.endpointId, t.orderingKey, t.eventSeq).where(sql`${t.status} = 'PENDING'`),
-  // An endpoint's deliveries by status, for the admin list; and cleanup's delivered rows.
+  // The claim walks an endpoint's pending deliveries oldest first (and the admin list its deliveries
+  // of a status), asking of each whether it is the oldest of its key still pending. Only these two:
+  // with an index on next_attempt_at too, Postgres on a table without statistics answered that
+  // question with it, reading every pending delivery per candidate.
   index('webhook_deliveries_endpoint_status_idx').on(t.endpointId, t.status, t.eventSeq),
+  index('webhook_deliveries_pending_key_idx').on(t.endpointId, t.orderingKey, t.eventSeq).where(sql`${t.status} = 'PENDING'`),
 ]);
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db/client.js';
-import { outboxEvents, webhookDeliveries } from '../db/schema.js';
+import { outboxEvents, webhookDeliveries, webhookEndpoints } from '../db/schema.js';
 import type { EventData, OutboxEvent, WebhookEventType } from './event-types.js';
 
 /** A delivery this instance holds until `claimedUntil`: only the holder of this attempt may record its outcome. */
@@ -36,11 +36,16 @@ export function createDeliveryQueue(db: Db) {
           SELECT c.id FROM ${webhookDeliveries} AS c
           WHERE c.endpoint_id = ${endpointId} AND c.status = 'PENDING' AND c.next_attempt_at <= now()
             AND (c.claimed_until IS NULL OR c.claimed_until <= now())
-            AND NOT EXISTS (
-              SELECT 1 FROM ${webhookDeliveries} AS earlier
-              WHERE earlier.endpoint_id = c.endpoint_id AND earlier.ordering_key = c.ordering_key
-                AND earlier.status = 'PENDING' AND earlier.event_seq < c.event_seq)
-          ORDER BY c.next_attempt_at
+            -- Written as the key's first pending one rather than NOT EXISTS an earlier one: Postgres
+            -- plans this as an index lookup on the key per candidate even on a table without
+            -- statistics, where the anti-join it chose read every pending delivery per candidate.
+            AND c.event_seq = (
+              SELECT min(earlier.event_seq) FROM ${webhookDeliveries} AS earlier
+              WHERE earlier.endpoint_id = c.endpoint_id AND earlier.ordering_key = c.ordering_key AND earlier.status = 'PENDING')
+            -- A pump of an endpoint disabled a moment ago claims nothing more.
+            AND EXISTS (SELECT 1 FROM ${webhookEndpoints} AS endpoint WHERE endpoint.id = c.endpoint_id AND endpoint.disabled_at IS NULL)
+          -- Oldest first, along the index on (endpoint_id, status, event_seq): the scan stops at the limit.
+          ORDER BY c.event_seq
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
         RETURNING d.id, d.attempts AS attempt, e.id AS event_id, e.type, e.occurred_at, e.data`));
@@ -51,10 +56,20 @@ export function createDeliveryQueue(db: Db) {
       }));
     },
 
-    async delivered({ id, attempt }: ClaimedDelivery, status: number): Promise<void> {
-      await db.execute(sql`
-        UPDATE ${webhookDeliveries} SET status = 'DELIVERED', finished_at = now(), claimed_until = NULL, last_response_status = ${status}, last_error = NULL
-        WHERE id = ${id} AND attempts = ${attempt} AND status = 'PENDING'`);
+    /**
+     * Records deliveries, any number in one statement; says whether a later one of any of their
+     * ordering keys waits, which their delivery has just made due.
+     */
+    async delivered(deliveries: ReadonlyArray<{ delivery: ClaimedDelivery; status: number }>): Promise<{ hasNext: boolean }> {
+      const done = JSON.stringify(deliveries.map(({ delivery, status }) => ({ id: delivery.id, attempt: delivery.attempt, status })));
+      const rows = rowsOf<{ has_next: boolean }>(await db.execute(sql`
+        UPDATE ${webhookDeliveries} AS d SET status = 'DELIVERED', finished_at = now(), claimed_until = NULL, last_response_status = done.status, last_error = NULL
+        FROM jsonb_to_recordset(${done}::jsonb) AS done(id uuid, attempt int, status int)
+        WHERE d.id = done.id AND d.attempts = done.attempt AND d.status = 'PENDING'
+        RETURNING EXISTS (
+          SELECT 1 FROM ${webhookDeliveries} AS later
+          WHERE later.endpoint_id = d.endpoint_id AND later.ordering_key = d.ordering_key AND later.status = 'PENDING' AND later.event_seq > d.event_seq) AS has_next`));
+      return { hasNext: rows.some((row) => row.has_next) };
     },
 
     /** Schedules the next attempt in `retryInSeconds`, or marks the delivery FAILED when that is past its retry period; says which. */

@@ -54,16 +54,33 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     runAgain: boolean;
     /** Whether it was unreachable or unavailable: its next success makes its waiting retries due at once. */
     isFailing: boolean;
+    /** Whether its last claim took all it had room for: more may be due once a slot frees. */
+    isBacklogged: boolean;
+    /** Records a success, with the others of the same turn of the event loop in one statement. */
+    recordDelivered: (delivery: ClaimedDelivery, status: number) => Promise<{ hasNext: boolean }>;
   }
 
-  async function reloadEndpoints(): Promise<void> {
+  // Reloads run one after another, so an older snapshot of the endpoints never lands after a newer one.
+  let reloading = Promise.resolve();
+  const reloadEndpoints = (): Promise<void> => {
+    reloading = reloading.catch(() => {}).then(loadEndpoints);
+    return reloading;
+  };
+
+  async function loadEndpoints(): Promise<void> {
     const targets = await endpoints.targets();
     const enabled = new Set(targets.map((target) => target.id));
     for (const id of pumps.keys()) if (!enabled.has(id)) pumps.delete(id);
     for (const target of targets) {
       const pump = pumps.get(target.id);
       if (pump) pump.target = target;
-      else pumps.set(target.id, { target, inFlight: 0, isRunning: false, runAgain: false, isFailing: false });
+      else {
+        const recordDelivered = inBatches((done: Array<{ delivery: ClaimedDelivery; status: number }>) => queue.delivered(done));
+        pumps.set(target.id, {
+          target, inFlight: 0, isRunning: false, runAgain: false, isFailing: false, isBacklogged: false,
+          recordDelivered: (delivery, status) => recordDelivered({ delivery, status }),
+        });
+      }
     }
   }
 
@@ -79,6 +96,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
         const free = concurrency - pump.inFlight;
         if (free <= 0 || isClosed || pumps.get(pump.target.id) !== pump) break;
         const claimed = await queue.claim(pump.target.id, free, leaseSeconds);
+        pump.isBacklogged = claimed.length === free;
         for (const delivery of claimed) start(pump, delivery);
       } while (pump.runAgain);
     } catch (error) {
@@ -91,28 +109,32 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   function start(pump: Pump, delivery: ClaimedDelivery): void {
     pump.inFlight += 1;
     const task = deliver(pump, delivery)
-      .catch((error: unknown) => logger.error({ err: error, endpointId: pump.target.id, deliveryId: delivery.id }, 'could not record a webhook delivery; it is sent again once its claim lapses'))
-      .finally(() => {
+      .catch((error: unknown) => {
+        logger.error({ err: error, endpointId: pump.target.id, deliveryId: delivery.id }, 'could not record a webhook delivery; it is sent again once its claim lapses');
+        return false;
+      })
+      .then((madeMoreDue) => {
         pump.inFlight -= 1;
         inFlight.delete(task);
-        void run(pump);
+        // Anything else becomes due by a commit (which wakes the pump), or by time (the poll).
+        if (madeMoreDue || pump.isBacklogged) void run(pump);
       });
     inFlight.add(task);
   }
 
-  async function deliver(pump: Pump, delivery: ClaimedDelivery): Promise<void> {
+  /** Sends one delivery and records how it went; says whether that made another delivery of the endpoint due. */
+  async function deliver(pump: Pump, delivery: ClaimedDelivery): Promise<boolean> {
     const { target } = pump;
     const request = await buildRequest(delivery.event, target.credentials, signer, new Date());
     const result: SendResult = await sender.send(target.url, request);
     const log = { endpointId: target.id, deliveryId: delivery.id, eventId: delivery.event.id, type: delivery.event.type, attempt: delivery.attempt };
     if (result.ok) {
-      await queue.delivered(delivery, result.status);
+      const { hasNext } = await pump.recordDelivered(delivery, result.status);
       options.onAttempt?.('delivered');
-      if (pump.isFailing) {
-        pump.isFailing = false;
-        await queue.hurry(target.id);
-      }
-      return;
+      if (!pump.isFailing) return hasNext;
+      pump.isFailing = false;
+      await queue.hurry(target.id);
+      return true;
     }
     if (result.status === 410) {
       // 410 Gone: the receiver says it wants nothing more. What is pending waits for `enableWebhookEndpoint`.
@@ -121,12 +143,14 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       pumps.delete(target.id);
       options.onAttempt?.('gone');
       logger.warn({ ...log, status: 410 }, 'webhook endpoint answered 410 Gone: disabled');
-      return;
+      return false;
     }
     if (isOutage(result)) pump.isFailing = true;
     const outcome = await queue.failed(delivery, result, backoffSeconds(delivery.attempt, options.maxBackoffSeconds));
     options.onAttempt?.(outcome);
     logger[outcome === 'failed' ? 'error' : 'warn']({ ...log, status: result.status, error: result.error }, outcome === 'failed' ? 'webhook delivery failed for good' : 'webhook delivery failed; retrying');
+    // Given up, it no longer holds back the next event of its session.
+    return outcome === 'failed';
   }
 
   const runAll = () => {
@@ -159,6 +183,26 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
       sender.close();
     },
+  };
+}
+
+/**
+ * Collects what is handed to it in one turn of the event loop and gives it to `flush` together;
+ * each caller gets the whole batch's result. Deliveries sent together finish together, and one
+ * UPDATE for them all is one commit instead of dozens.
+ */
+function inBatches<T, R>(flush: (items: T[]) => Promise<R>): (item: T) => Promise<R> {
+  let items: T[] = [];
+  let flushing: Promise<R> | undefined;
+  return (item) => {
+    items.push(item);
+    flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const batch = items;
+      items = [];
+      flushing = undefined;
+      return flush(batch);
+    });
+    return flushing;
   };
 }
 
