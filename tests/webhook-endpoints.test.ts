@@ -133,6 +133,30 @@ describe('the webhook endpoints admin API', () => {
     }
   });
 
+  it('pages an endpoint\'s deliveries newest first, and refuses a cursor it did not give', async () => {
+    const receiver = await Receiver.start();
+    receiver.behaviour = { status: 500 };
+    try {
+      const { endpoint } = await createEndpoint(server, key, { url: receiver.url, eventTypes: ['SESSION_CREATED'] });
+      const users = [await signUpUser(server), await signUpUser(server), await signUpUser(server)];
+      await waitFor(async () => (await deliveriesOf(server, key, endpoint.id, 'PENDING')).length === 3, 'three deliveries');
+      const PAGE = `query($id: ID!, $after: String) {
+        webhookDeliveries(endpointId: $id, status: PENDING, first: 2, after: $after) { edges { node { sessionId } } pageInfo { hasNextPage hasPreviousPage endCursor } }
+      }`;
+      const first = (await gql(server, PAGE, { token: key, variables: { id: endpoint.id } })).data!.webhookDeliveries;
+      expect(first.edges.map((edge: any) => edge.node.sessionId)).toEqual([users[2]!.session.id, users[1]!.session.id]);
+      expect(first.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+      const second = (await gql(server, PAGE, { token: key, variables: { id: endpoint.id, after: first.pageInfo.endCursor } })).data!.webhookDeliveries;
+      expect(second.edges.map((edge: any) => edge.node.sessionId)).toEqual([users[0]!.session.id]);
+      expect(second.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+      const forged = await gql(server, PAGE, { token: key, variables: { id: endpoint.id, after: 'bm90LWEtY3Vyc29y' } });
+      expect(forged.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+      await gql(server, 'mutation($id: ID!) { disableWebhookEndpoint(id: $id) { id } }', { token: key, variables: { id: endpoint.id } });
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('does not follow a redirect, shows why a delivery waits, marks it FAILED when out of time, and redelivers it', async () => {
     const receiver = await Receiver.start();
     const elsewhere = await Receiver.start();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { outboxEvents, webhookDeliveries, webhookEndpoints, type WebhookDeliveryStatus, type WebhookEndpointRow, type WebhookFormat } from '../db/schema.js';
@@ -145,8 +145,12 @@ export function createWebhookEndpoints({ db, clock, policy, retryHours }: { db: 
       }));
     },
 
-    /** An endpoint's deliveries of one status, newest event first, `first` of them after the cursor's. */
-    async deliveries(endpointId: string, status: WebhookDeliveryStatus, first: number, afterSeq: number | null): Promise<{ items: DeliveryPageItem[]; hasNextPage: boolean }> {
+    /** An endpoint's deliveries of one status, newest event first, `first` of them after the cursor's; and whether any precede the cursor's. */
+    async deliveries(endpointId: string, status: WebhookDeliveryStatus, first: number, afterSeq: number | null): Promise<{ items: DeliveryPageItem[]; hasNextPage: boolean; hasPreviousPage: boolean }> {
+      const ofStatus = and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, status));
+      const earlier = afterSeq === null
+        ? []
+        : await db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(and(ofStatus, gte(webhookDeliveries.eventSeq, afterSeq))).limit(1);
       const rows = await db
         .select({
           id: webhookDeliveries.id, eventId: webhookDeliveries.eventId, eventType: outboxEvents.type, userId: outboxEvents.userId, sessionId: outboxEvents.sessionId,
@@ -156,10 +160,10 @@ export function createWebhookEndpoints({ db, clock, policy, retryHours }: { db: 
         })
         .from(webhookDeliveries)
         .innerJoin(outboxEvents, eq(outboxEvents.id, webhookDeliveries.eventId))
-        .where(and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, status), afterSeq === null ? undefined : lt(webhookDeliveries.eventSeq, afterSeq)))
+        .where(and(ofStatus, afterSeq === null ? undefined : lt(webhookDeliveries.eventSeq, afterSeq)))
         .orderBy(desc(webhookDeliveries.eventSeq))
         .limit(first + 1);
-      return { items: rows.slice(0, first) as DeliveryPageItem[], hasNextPage: rows.length > first };
+      return { items: rows.slice(0, first) as DeliveryPageItem[], hasNextPage: rows.length > first, hasPreviousPage: earlier.length > 0 };
     },
 
     /** Sends failed deliveries again, with a new retry period: those given, or all of the endpoint's. Returns how many. */

@@ -54,7 +54,7 @@ export class WebhookResolver {
   async webhookDeliveries(@Args(() => WebhookDeliveriesArgs) args: WebhookDeliveriesArgs, @Ctx() context: Context): Promise<WebhookDeliveryConnection> {
     const page = await context.services.webhooks.deliveries(args.endpointId, args.status, args.first, args.after ? decodeDeliveryCursor(args.after) : null);
     const edges = page.items.map((item) => ({ cursor: encodeDeliveryCursor(item.eventSeq), node: item }));
-    return { edges, pageInfo: pageInfoOf(edges, { hasNextPage: page.hasNextPage, hasPreviousPage: Boolean(args.after) }) };
+    return { edges, pageInfo: pageInfoOf(edges, page) };
   }
 
   @Authorized('webhooks:manage')
