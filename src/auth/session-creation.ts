@@ -79,12 +79,15 @@ export function createSessionCreation(deps: SessionCreationDeps) {
             ...device, ipAddress: origin.ipAddress, ...locationColumns(location), isNewDevice, createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
           })
           .returning(publicSessionColumns);
-        await events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice, actorServiceKey }]);
-        await deps.sessionEvents.publishCreated(tx, { sessionId: id, userId: user.id, isNewDevice });
-        await deps.outbox.record(tx, [{
-          type: 'session.created', userId: user.id, sessionId: id, at: now, isNewDevice,
-          initiatedBy: actorServiceKey ? 'admin' : 'user', actorServiceKey, actorSessionId: actorServiceKey ? null : id,
-        }]);
+        // Sent at once: postgres.js pipelines them, one round trip for the three.
+        await Promise.all([
+          events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice, actorServiceKey }]),
+          deps.sessionEvents.publishCreated(tx, { sessionId: id, userId: user.id, isNewDevice }),
+          deps.outbox.record(tx, [{
+            type: 'session.created', userId: user.id, sessionId: id, at: now, isNewDevice,
+            initiatedBy: actorServiceKey ? 'admin' : 'user', actorServiceKey, actorSessionId: actorServiceKey ? null : id,
+          }]),
+        ]);
         await evictBeyondCap(tx, user.id, id, now);
         return { session: session!, isNewDevice };
       };

@@ -40,7 +40,9 @@ export function createOutbox({ retryHours }: { retryHours: number }) {
         WITH input AS (
           SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(
             position int, type text, user_id uuid, session_id uuid, occurred_at timestamptz, initiated_by text,
-            actor_session_id uuid, actor_service_key text, note text, reason text, is_new_device boolean)),
+            actor_session_id uuid, actor_service_key text, note text, reason text, is_new_device boolean)
+          -- Uncorrelated, so checked once before anything else: with no endpoint, the statement stops here.
+          WHERE EXISTS (SELECT 1 FROM ${webhookEndpoints} WHERE disabled_at IS NULL)),
         event AS (
           INSERT INTO ${outboxEvents} (type, user_id, session_id, occurred_at, data)
           SELECT i.type, i.user_id, i.session_id, i.occurred_at, jsonb_build_object(
