@@ -1,5 +1,9 @@
 // How the list-like settings (CORS_ORIGINS, TRUST_PROXY) are written and checked.
 import proxyaddr from 'proxy-addr';
+import { z } from 'zod';
+
+/** A switch: `on` or `off`. */
+export const onOff = z.enum(['on', 'off']);
 
 export function splitList(value: string): string[] {
   return value.split(',').map((part) => part.trim()).filter(Boolean);

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { isOrigin, isValidTrustProxy, parseTrustProxy, splitList } from './config-values.js';
+import { isOrigin, isValidTrustProxy, onOff, parseTrustProxy, splitList } from './config-values.js';
+import { WEBHOOK_SETTINGS, webhookSettingsOf, type WebhookSettings } from './config-webhooks.js';
+
+export type { WebhookSettings };
 
 /** Every setting of the server, read from the environment once at start-up. */
 export interface Config {
@@ -87,21 +90,6 @@ export interface Config {
   eventSigningKey: string | undefined;
 }
 
-export interface WebhookSettings {
-  /** Whether this instance delivers the outbox; others (sharing the database) may. @default true */
-  delivery: boolean;
-  /** How long a receiver has to answer one delivery. @default 10 */
-  timeoutSeconds: number;
-  /** How long a delivery is retried before it is marked FAILED. @default 24 */
-  retryHours: number;
-  /** The longest wait between two attempts of one delivery. @default 3600 */
-  maxBackoffSeconds: number;
-  /** Deliver to private, link-local and (in production) loopback addresses too. @default false */
-  allowPrivateNetworks: boolean;
-  /** FAILED deliveries are deleted at this age. @default 30 */
-  failedRetentionDays: number;
-}
-
 export interface GraphqlLimits {
   /** Deepest selection nesting. @default 12 */
   maxDepth: number;
@@ -126,7 +114,6 @@ export class ConfigError extends StartupError {
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const limit = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
-const onOff = z.enum(['on', 'off']);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -189,12 +176,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_SELECTIONS: limit(200),
   PUBLIC_URL: z.string().refine(isOrigin, 'must be an origin such as https://sessions.example.com').optional(),
   EVENT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a private key in PEM' }).optional(),
-  WEBHOOK_DELIVERY: onOff.default('on'),
-  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
-  WEBHOOK_RETRY_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
-  WEBHOOK_MAX_BACKOFF_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(3600),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: onOff.default('off'),
-  WEBHOOK_FAILED_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  ...WEBHOOK_SETTINGS,
 });
 
 const SECRET_SETTINGS = new Set(['AUTH_SECRET', 'DATABASE_URL', 'METRICS_TOKEN', 'EVENT_SIGNING_KEY']);
@@ -273,14 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCost: e.GRAPHQL_MAX_COST,
       maxSelections: e.GRAPHQL_MAX_SELECTIONS,
     },
-    webhooks: {
-      delivery: e.WEBHOOK_DELIVERY === 'on',
-      timeoutSeconds: e.WEBHOOK_TIMEOUT_SECONDS,
-      retryHours: e.WEBHOOK_RETRY_HOURS,
-      maxBackoffSeconds: e.WEBHOOK_MAX_BACKOFF_SECONDS,
-      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'on',
-      failedRetentionDays: e.WEBHOOK_FAILED_RETENTION_DAYS,
-    },
+    webhooks: webhookSettingsOf(e),
     publicUrl: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : undefined,
     eventSigningKey: e.EVENT_SIGNING_KEY,
   };

@@ -12,6 +12,7 @@ import { createEndpoint, Receiver } from './helpers/receiver.js';
 import { newServiceKey } from './helpers/service-keys.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { MAC_CHROME } from './helpers/user-agents.js';
+import { waitFor } from './helpers/ws.js';
 import { receiveSessionEvents, type SessionEvent } from '../examples/webhook-receiver.js';
 
 const REVOKE = 'mutation($id: ID!) { revokeSession(id: $id) }';
@@ -94,7 +95,7 @@ describe('session events for backends', () => {
       type: 'session.ended',
       data: { reason: 'REVOKED', note: 'support ticket 42', actor: { initiatedBy: 'admin', serviceKey: 'backend', sessionId: null } },
     });
-    await waitFor(() => receiver.events().some((event) => event.type === 'user.password_changed' && event.data.userId === user.user.id));
+    await waitFor(() => receiver.events().some((event) => event.type === 'user.password_changed' && event.data.userId === user.user.id), 'the password change');
     expect(receiver.events().find((event) => event.type === 'user.password_changed' && event.data.userId === user.user.id)).toMatchObject({
       data: { sessionId: null, actor: { initiatedBy: 'user', sessionId: user.session.id } },
     });
@@ -208,11 +209,6 @@ describe('session events for backends', () => {
 
 async function waitForEvents(events: () => unknown[], count: number): Promise<void> {
   await waitFor(() => events().length >= count, `${count} events`);
-}
-
-async function waitFor(condition: () => boolean, what = 'the condition'): Promise<void> {
-  const { waitFor: wait } = await import('./helpers/ws.js');
-  await wait(condition, what);
 }
 
 async function freePort(): Promise<number> {

@@ -20,8 +20,6 @@ export interface DispatcherOptions {
   timeoutSeconds: number;
   /** WEBHOOK_MAX_BACKOFF_SECONDS: the longest wait between two attempts. */
   maxBackoffSeconds: number;
-  /** How often due retries and lapsed claims are looked for, besides being woken. @default 1000 */
-  pollMs?: number;
   /** Told of each attempt's outcome, for the metrics. */
   onAttempt?: (outcome: WebhookAttemptOutcome) => void;
 }
@@ -32,12 +30,14 @@ export interface Dispatcher {
 }
 
 const CLOSE_WAIT_MS = 2_000;
+/** How often endpoints are reloaded and due retries and lapsed claims looked for, besides being woken. */
+const POLL_MS = 1_000;
 
 /**
  * Delivers the outbox, on every instance: each enabled endpoint has a pump that claims due
  * deliveries, sends them (up to `concurrency` at once), and records each outcome. Pumps run when
  * a commit wakes them (a NOTIFY per endpoint with new deliveries), when a delivery of theirs
- * finishes, and once a `pollMs` for retries. One endpoint's slowness holds only its own pump.
+ * finishes, and once a second for retries. One endpoint's slowness holds only its own pump.
  */
 export async function startDispatcher(options: DispatcherOptions): Promise<Dispatcher> {
   const { database, endpoints, sender, signer, logger, concurrency } = options;
@@ -170,9 +170,8 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     connectFailed: (error, retryInMs) => logger.error({ err: error, retryInMs }, 'webhook dispatcher could not connect to the database; retrying'),
     reconnected: reloadAndRun,
   }, WEBHOOK_LISTENER_APPLICATION_NAME);
-  await reloadEndpoints().catch((error: unknown) => logger.error({ err: error }, 'could not load webhook endpoints; retrying'));
-  runAll();
-  const poll = setInterval(reloadAndRun, options.pollMs ?? 1_000);
+  reloadAndRun();
+  const poll = setInterval(reloadAndRun, POLL_MS);
   poll.unref();
 
   return {

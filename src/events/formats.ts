@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { RevocationReason, WebhookFormat } from '../db/schema.js';
-import type { OutboxEvent, WebhookEventType } from './event-types.js';
+import { WEBHOOK_EVENT_TYPES, type OutboxEvent, type WebhookEventType } from './event-types.js';
 import { EVENT_SIGNING_ALGORITHM, type EventSigningKey } from './signing-key.js';
 
 /** What one delivery sends, whatever the format. */
@@ -32,7 +32,7 @@ const LOGOUT_TOKEN_TTL_SECONDS = 120;
 
 /** The events each format can carry: CAEP defines three of ours, back-channel logout one. */
 export const EVENT_TYPES_OF_FORMAT: Record<WebhookFormat, readonly WebhookEventType[]> = {
-  STANDARD_WEBHOOKS: ['session.created', 'session.refreshed', 'session.renamed', 'session.ended', 'session.refresh_token_reused', 'user.password_changed'],
+  STANDARD_WEBHOOKS: WEBHOOK_EVENT_TYPES,
   SECURITY_EVENT_TOKEN: ['session.created', 'session.ended', 'user.password_changed'],
   BACK_CHANNEL_LOGOUT: ['session.ended'],
 };
