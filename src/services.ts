@@ -28,7 +28,7 @@ import type { SessionEventBus } from './realtime/session-event-bus.js';
 export interface ServicesDeps {
   config: Config;
   database: Pick<Database, 'db' | 'sessionCheckDb'>;
-  bus: Pick<SessionEventBus, 'publishEnded' | 'publishCreated' | 'publishRenamed'>;
+  bus: Pick<SessionEventBus, 'partsFor' | 'publishCommitted'>;
   logger: Logger;
   authSecret: string;
   clock: Clock;

@@ -1,8 +1,12 @@
-// The bus publishes inside the revoking transaction: a rollback must never reach a socket.
+// The bus publishes with the revoking statement: a rollback must never reach a socket.
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onCommit, transaction } from '../src/db/after-commit.js';
+import type { Db } from '../src/db/client.js';
+import { composeStatement } from '../src/db/statement.js';
 import { createLogger } from '../src/logger.js';
-import { createNotifySessionEventBus, type SessionEndedEvent } from '../src/realtime/session-event-bus.js';
+import { createNotifySessionEventBus, type SessionEndedEvent, type SessionEventBus } from '../src/realtime/session-event-bus.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/ws.js';
 
@@ -20,12 +24,12 @@ describe('the Postgres NOTIFY session event bus', () => {
     const committed = [event('LOGOUT'), event('REVOKED')];
 
     await expect(
-      server.database.db.transaction(async (tx) => {
-        await bus.publishEnded(tx, [rolledBack]);
+      transaction(server.database.db, async (tx) => {
+        await publishEnded(bus, tx, [rolledBack]);
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
-    await server.database.db.transaction((tx) => bus.publishEnded(tx, committed));
+    await transaction(server.database.db, (tx) => publishEnded(bus, tx, committed));
 
     await waitFor(() => heard.length >= committed.length, 'the committed events');
     // Anything of the rolled-back transaction would have been delivered before the later commit's.
@@ -39,9 +43,19 @@ describe('the Postgres NOTIFY session event bus', () => {
     await bus.subscribe({ ended: (event) => heard.push(event), created: () => {}, renamed: () => {}, resync: () => {} });
     const revokedAt = new Date();
     const events = Array.from({ length: 400 }, (): SessionEndedEvent => ({ sessionId: randomUUID(), reason: 'REVOKED', revokedAt }));
-    await server.database.db.transaction((tx) => bus.publishEnded(tx, events));
+    await transaction(server.database.db, (tx) => publishEnded(bus, tx, events));
     await waitFor(() => heard.length >= events.length, 'every event');
-    expect(heard).toEqual(events);
+    const bySession = (a: SessionEndedEvent, b: SessionEndedEvent) => a.sessionId.localeCompare(b.sessionId);
+    expect(heard.toSorted(bySession)).toEqual(events.toSorted(bySession));
     await bus.close();
   });
 });
+
+/** Publishes as the revoker does: the bus's parts in a statement over the ended rows, and after commit. */
+async function publishEnded(bus: SessionEventBus, tx: Db, events: SessionEndedEvent[]): Promise<void> {
+  const rows = sql`SELECT * FROM jsonb_to_recordset(${JSON.stringify(events.map((event) => ({
+    id: event.sessionId, user_id: event.userId ?? null, revoked_reason: event.reason, revoked_at: event.revokedAt.toISOString(),
+  })))}::jsonb) AS ended(id uuid, user_id uuid, revoked_reason text, revoked_at timestamptz)`;
+  await tx.execute(composeStatement([{ name: 'ended', query: rows }, ...bus.partsFor({ kind: 'ended', part: 'ended' })], sql`1`, 'ended'));
+  onCommit(tx, () => bus.publishCommitted({ kind: 'ended', events }));
+}

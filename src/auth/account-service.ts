@@ -1,6 +1,7 @@
 import { isEmail } from 'class-validator';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
+import { transaction } from '../db/after-commit.js';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { sessions as sessionsTable, users } from '../db/schema.js';
@@ -80,7 +81,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
         return { ok: false, reason: 'RATE_LIMITED', retryAfterSeconds: budget.retryAfterSeconds };
       }
       const passwordHash = await hashPassword(password);
-      const issued = await db.transaction(async (tx) => {
+      const issued = await transaction(db, async (tx) => {
         const [user] = await tx
           .insert(users)
           .values({ email, passwordHash, createdAt: clock.now() })
@@ -114,7 +115,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
      */
     async issueSession(externalId: string, email: string | null, origin: SignInOrigin, serviceKey: string): Promise<IssueResult> {
       try {
-        const issued = await db.transaction(async (tx) => {
+        const issued = await transaction(db, async (tx) => {
           // One statement, so that two first sessions at once make one user.
           const [user] = await tx
             .insert(users)
@@ -150,7 +151,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
       if (!checked.ok) return checked;
       const { user } = checked;
       const passwordHash = await hashPassword(newPassword);
-      await db.transaction(async (tx) => {
+      await transaction(db, async (tx) => {
         await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
         await sessions.markFresh(caller.sessionId, tx);
         await events.record(tx, [{ userId: user.id, type: 'PASSWORD_CHANGED', sessionId: caller.sessionId, origin }]);

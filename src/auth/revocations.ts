@@ -1,9 +1,12 @@
-import { and, isNull, type SQL } from 'drizzle-orm';
+import { and, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db/client.js';
-import { sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
-import { initiatorOf, type OutboxEventInput } from '../events/event-types.js';
-import type { Outbox } from '../events/outbox.js';
+import { onCommit } from '../db/after-commit.js';
+import { rowsOf, type Db } from '../db/client.js';
+import { revocationReasonEnum, securityEventTypeEnum, sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
+import { composeStatement, type StatementPart } from '../db/statement.js';
+import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
+import { initiatorOf } from '../events/event-types.js';
+import { deviceJson, type Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { RequestOrigin, SecurityEventInput, SecurityEvents } from './security-events.js';
@@ -46,7 +49,7 @@ export interface RevokerDeps {
   idleTimeoutSeconds: number;
   clock: Clock;
   logger: Logger;
-  bus: Pick<SessionEventBus, 'publishEnded'>;
+  bus: Pick<SessionEventBus, 'partsFor' | 'publishCommitted'>;
   events: SecurityEvents;
   /** Where each end is written for apps' backends (`session.ended`). */
   outbox: Outbox;
@@ -54,41 +57,90 @@ export interface RevokerDeps {
 
 export type Revoker = ReturnType<typeof createRevoker>;
 
+/** An ended session as a revoking statement reads it back (`ENDED_COLUMNS`). */
+export interface EndedRow {
+  id: string;
+  userId: string;
+  deviceName: string;
+  /** A Date from PGlite, text from postgres.js (Drizzle leaves its timestamps unparsed). */
+  revokedAt: Date | string;
+}
+
+/** What the part named `part` ended, read back as `EndedRow`s. */
+export const endedColumns = (part: string) => sql`${sql.identifier(part)}.id, user_id AS "userId", device_name AS "deviceName", revoked_at AS "revokedAt"`;
+
 /**
  * The one way sessions end: the UPDATE, the push to their sockets, one security event each and
- * their events for apps' backends (the outbox), in one transaction, so all happen or none does.
+ * their events for apps' backends (the outbox), in one statement, so one round trip, and all
+ * happen or none does.
  */
 export function createRevoker({ db, clock, logger, bus, events, outbox, idleTimeoutSeconds }: RevokerDeps) {
-  async function revokeIn(tx: Db, { where, reason, actor }: RevokeOptions): Promise<RevokedSession[]> {
+  /**
+   * The parts of a statement (`composeStatement`) that end the sessions: `part` ends them and
+   * returns each ended row with the columns the bus, the events and the outbox read.
+   */
+  function parts({ where, reason, actor }: RevokeOptions, part: string): StatementPart[] {
     const now = clock.now();
     const isSweep = reason === 'EXPIRED';
-    const rows = await tx
-      .update(sessions)
-      // A session that ran out ended when it did, however late the sweep finds it.
-      .set({ revokedAt: isSweep ? endedAtSql(idleTimeoutSeconds) : now, revokedReason: reason })
-      // The sweep ends sessions that are over but not yet marked; everything else ends live ones only.
-      .where(and(where, isSweep ? isNull(sessions.revokedAt) : isLive(now, idleTimeoutSeconds)))
-      .returning({ id: sessions.id, userId: sessions.userId, deviceName: sessions.deviceName, revokedAt: sessions.revokedAt });
-    // Three statements that need only the ended rows, sent at once: postgres.js pipelines them on
-    // the transaction's connection, one round trip for the three instead of three.
-    await Promise.all([
-      bus.publishEnded(tx, rows.map(({ id, userId, revokedAt }) => ({ sessionId: id, userId, reason, revokedAt: revokedAt! }))),
-      events.record(tx, rows.map((row) => securityEventOf(row, reason, actor))),
-      outbox.record(tx, rows.flatMap((row) => outboxEventsOf(row.id, row.userId, row.revokedAt!, reason, actor))),
-    ]);
-    for (const row of rows) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason, actorServiceKey: actor?.serviceKey, requestId: actor?.origin?.requestId }, 'session revoked');
-    return rows.map(({ id, userId }) => ({ id, userId }));
+    const ended = sql.identifier(part);
+    const actorSessionId = sql`${actor?.sessionId ?? null}::uuid`;
+    // The sweep ends sessions that are over but not yet marked, as of when they ran out, however
+    // late it finds them; everything else ends live ones only, now.
+    const condition = and(where, isSweep ? isNull(sessions.revokedAt) : isLive(now, idleTimeoutSeconds));
+    const endedAt = isSweep ? endedAtSql(idleTimeoutSeconds) : sql`${now.toISOString()}::timestamptz`;
+    return [
+      {
+        name: part,
+        query: sql`
+          UPDATE ${sessions} SET revoked_at = ${endedAt}, revoked_reason = ${reason}::${sql.identifier(revocationReasonEnum.enumName)}
+          WHERE ${condition}
+          RETURNING id, user_id, revoked_reason, revoked_at, device_name, device_label, device_type, ip_address, location_city, location_region, location_country_code`,
+      },
+      ...bus.partsFor({ kind: 'ended', part }),
+      events.part(`${part}_events`, sql`
+        SELECT user_id, ${EVENT_OF_REASON[reason]}::${sql.identifier(securityEventTypeEnum.enumName)} AS type, id AS session_id,
+          -- The actor is named only when it is another session: a logout is its own doing.
+          NULLIF(${actorSessionId}, id) AS actor_session_id, ${actor?.serviceKey ?? null}::text AS actor_service_key, ${actor?.note ?? null}::text AS note,
+          device_name, ${actor?.origin.ipAddress ?? null}::text AS ip_address, ${actor?.origin.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null}::text AS user_agent,
+          NULL::boolean AS is_new_device, revoked_at AS created_at
+        FROM ${ended}`),
+      // session.ended for each; a reuse is also told as such, first, for receivers that watch for stolen tokens.
+      ...outbox.parts(part, sql`
+        SELECT (ended.n * 2 + kind.ordinal)::int AS position, kind.type, user_id, id AS session_id, revoked_at AS occurred_at,
+          ${initiatorOf(reason, actor)}::text AS initiated_by, ${actorSessionId} AS actor_session_id, ${actor?.serviceKey ?? null}::text AS actor_service_key,
+          ${actor?.note ?? null}::text AS note, revoked_reason::text AS reason, NULL::boolean AS is_new_device, ${deviceJson('ended')} AS device
+        FROM (SELECT *, row_number() OVER (ORDER BY id) AS n FROM ${ended}) AS ended
+        CROSS JOIN jsonb_array_elements_text(${JSON.stringify(reason === 'REFRESH_TOKEN_REUSE' ? ['session.refresh_token_reused', 'session.ended'] : ['session.ended'])}::jsonb)
+          WITH ORDINALITY AS kind(type, ordinal)`),
+    ];
+  }
+
+  /** What follows the statement: a log line and a security event line each, and once it commits (`tx`, or at once), the bus. */
+  function ended(rows: readonly EndedRow[], { reason, actor }: RevokeOptions, tx?: Db): RevokedSession[] {
+    const endings = rows.map((row) => ({ ...row, revokedAt: new Date(row.revokedAt) }));
+    for (const row of endings) logger.info({ event: 'session.revoked', sessionId: row.id, userId: row.userId, reason, actorServiceKey: actor?.serviceKey, requestId: actor?.origin?.requestId }, 'session revoked');
+    events.log(endings.map((row) => securityEventOf(row, reason, actor)));
+    if (endings.length > 0) {
+      const message = { kind: 'ended' as const, events: endings.map(({ id, userId, revokedAt }) => ({ sessionId: id, userId, reason, revokedAt })) };
+      onCommit(tx, () => bus.publishCommitted(message));
+    }
+    return endings.map(({ id, userId }) => ({ id, userId }));
   }
 
   return {
-    /** Revokes in `tx` when given (the caller's transaction), else in a transaction of its own. */
-    revoke(options: RevokeOptions, tx?: Db): Promise<RevokedSession[]> {
-      return tx ? revokeIn(tx, options) : db.transaction((own) => revokeIn(own, options));
+    parts,
+    ended,
+
+    /** Revokes in `tx` when given (a transaction of `db/after-commit`), else as a statement of its own. */
+    async revoke(options: RevokeOptions, tx?: Db): Promise<RevokedSession[]> {
+      const rows = rowsOf<EndedRow>(await (tx ?? db).execute(composeStatement(parts(options, 'ended'), endedColumns('ended'), 'ended')));
+      return ended(rows, options, tx);
     },
   };
 }
 
-function securityEventOf(row: { id: string; userId: string; deviceName: string; revokedAt: Date | null }, reason: RevocationReason, actor: Actor | undefined): SecurityEventInput {
+/** A session's end as its security event's log line tells it. */
+function securityEventOf(row: { id: string; userId: string; deviceName: string; revokedAt: Date }, reason: RevocationReason, actor: Actor | undefined): SecurityEventInput {
   return {
     userId: row.userId,
     type: EVENT_OF_REASON[reason],
@@ -99,19 +151,6 @@ function securityEventOf(row: { id: string; userId: string; deviceName: string; 
     note: actor?.note,
     deviceName: row.deviceName,
     origin: actor?.origin,
-    at: row.revokedAt!,
+    at: row.revokedAt,
   };
-}
-
-/** `session.ended` for each ended session; a reuse is also told as such, first, for receivers that watch for stolen tokens. */
-function outboxEventsOf(sessionId: string, userId: string, at: Date, reason: RevocationReason, actor: Actor | undefined): OutboxEventInput[] {
-  const event = {
-    userId, sessionId, at, reason,
-    initiatedBy: initiatorOf(reason, actor),
-    actorSessionId: actor?.sessionId ?? null,
-    actorServiceKey: actor?.serviceKey ?? null,
-    note: actor?.note ?? null,
-  };
-  const ended = { ...event, type: 'session.ended' as const };
-  return reason === 'REFRESH_TOKEN_REUSE' ? [{ ...event, type: 'session.refresh_token_reused' }, ended] : [ended];
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
+import type { StatementPart } from '../db/statement.js';
 import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
 import { securityEvents, type SecurityEventType } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -60,24 +61,28 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
         ip_address: input.origin?.ipAddress ?? null,
         user_agent: input.origin?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
         is_new_device: input.isNewDevice ?? null,
-        created_at: input.at?.toISOString() ?? null,
+        given_at: input.at?.toISOString() ?? null,
       }));
       // One JSON parameter rather than nine per row: a revocation of 1,000 sessions records
       // 1,000 events, and binding 9,000 parameters cost more than the rest of its transaction.
-      await tx.execute(sql`
-        INSERT INTO ${securityEvents} (user_id, type, session_id, actor_session_id, actor_service_key, note, device_name, ip_address, user_agent, is_new_device, created_at)
-        SELECT user_id, type, session_id, actor_session_id, actor_service_key, note, device_name, ip_address, user_agent, is_new_device,
-          COALESCE(created_at, ${clock.now().toISOString()}::timestamptz)
+      await tx.execute(insertSql(sql`
+        SELECT *, COALESCE(given_at, ${clock.now().toISOString()}::timestamptz) AS created_at
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(
           user_id uuid, type security_event_type, session_id uuid, actor_session_id uuid, actor_service_key text, note text, device_name text,
-          ip_address text, user_agent text, is_new_device boolean, created_at timestamptz)`);
-      for (const input of inputs) {
-        logger.info(
-          { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, actorServiceKey: input.actorServiceKey, ipAddress: input.origin?.ipAddress, requestId: input.origin?.requestId },
-          'security event',
-        );
-      }
+          ip_address text, user_agent text, is_new_device boolean, given_at timestamptz)`));
+      logEvents(logger, inputs);
     },
+
+    /**
+     * The events of a change, as a part of its statement (`composeStatement`): `source` selects
+     * the columns of `insertSql`. Log them with `log` once the statement has run.
+     */
+    part(name: string, source: SQL): StatementPart {
+      return { name, query: insertSql(source) };
+    },
+
+    /** One line per event, for events written by `part`. */
+    log: (inputs: readonly SecurityEventInput[]) => logEvents(logger, inputs),
 
     /** The user's events, newest first, `first` of them after the cursor. `userId` may be a subquery that finds it. */
     async page(userId: string | SQL, first: number, after: EventCursor | null): Promise<SecurityEventPage> {
@@ -95,6 +100,26 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
       return { events: rows.slice(0, first), hasNextPage: rows.length > first, hasPreviousPage: earlier.length > 0 };
     },
   };
+}
+
+/**
+ * Inserts the events `source` selects, by these column names: user_id, type, session_id,
+ * actor_session_id, actor_service_key, note, device_name, ip_address, user_agent, is_new_device, created_at.
+ */
+function insertSql(source: SQL): SQL {
+  return sql`
+    INSERT INTO ${securityEvents} (user_id, type, session_id, actor_session_id, actor_service_key, note, device_name, ip_address, user_agent, is_new_device, created_at)
+    SELECT user_id, type, session_id, actor_session_id, actor_service_key, note, device_name, ip_address, user_agent, is_new_device, created_at
+    FROM (${source}) AS event`;
+}
+
+function logEvents(logger: Logger, inputs: readonly SecurityEventInput[]): void {
+  for (const input of inputs) {
+    logger.info(
+      { event: `security.${input.type.toLowerCase()}`, userId: input.userId, sessionId: input.sessionId, actorSessionId: input.actorSessionId, actorServiceKey: input.actorServiceKey, ipAddress: input.origin?.ipAddress, requestId: input.origin?.requestId },
+      'security event',
+    );
+  }
 }
 
 /** Opaque to clients: base64url of a tagged position. */

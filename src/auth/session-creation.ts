@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db/client.js';
-import { sessions } from '../db/schema.js';
+import { onCommit } from '../db/after-commit.js';
+import { rowsOf, type Db } from '../db/client.js';
+import { securityEventTypeEnum, sessions } from '../db/schema.js';
+import { composeStatement, type StatementPart } from '../db/statement.js';
+import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Geolocator, Location } from '../devices/geolocation.js';
-import { isKnownDevice } from '../devices/new-device.js';
-import type { Outbox } from '../events/outbox.js';
+import { knownDeviceSql } from '../devices/new-device.js';
+import { deviceJson, type Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
-import type { Revoker } from './revocations.js';
+import type { EndedRow, Revoker } from './revocations.js';
 import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import { isLive, sessionExpiresAt } from './session-lifetime.js';
-import { publicSessionColumns, type IssuedSession, type PublicUser } from './session-shapes.js';
+import type { IssuedSession, PublicUser } from './session-shapes.js';
 import { generateSecretToken, hashToken, type AccessTokens } from './tokens.js';
 
 export interface SessionCreationDeps {
@@ -24,7 +27,7 @@ export interface SessionCreationDeps {
   events: SecurityEvents;
   geolocator: Geolocator;
   /** Told of every new session inside its transaction, for the user's other devices. */
-  sessionEvents: Pick<SessionEventBus, 'publishCreated'>;
+  sessionEvents: Pick<SessionEventBus, 'partsFor' | 'publishCommitted'>;
   /** Where each new session is written for apps' backends (`session.created`). */
   outbox: Outbox;
   sessionMaxAgeSeconds: number;
@@ -46,22 +49,20 @@ export interface NewSession {
 export function createSessionCreation(deps: SessionCreationDeps) {
   const { db, clock, logger, accessTokens, revoker, events } = deps;
 
-  /** Revokes, in the login's transaction, the least recently active sessions beyond the cap. */
-  async function evictBeyondCap(tx: Db, userId: string, newSessionId: string, now: Date): Promise<void> {
-    const keep = deps.maxSessionsPerUser - 1;
-    const evicted = sql`${sessions.id} IN (
+  /** The least recently active of the user's live sessions beyond the cap, the new one counted. */
+  function beyondCap(userId: string, now: Date): SQL {
+    return and(eq(sessions.userId, userId), sql`${sessions.id} IN (
       SELECT ${sessions.id} FROM ${sessions}
-      WHERE ${and(eq(sessions.userId, userId), ne(sessions.id, newSessionId), isLive(now, deps.idleTimeoutSeconds))}
+      WHERE ${and(eq(sessions.userId, userId), isLive(now, deps.idleTimeoutSeconds))}
       ORDER BY ${sessions.lastActiveAt} DESC, ${sessions.createdAt} DESC
-      OFFSET ${keep})`;
-    await revoker.revoke({ where: and(eq(sessions.userId, userId), evicted)!, reason: 'SESSION_LIMIT' }, tx);
+      OFFSET ${deps.maxSessionsPerUser - 1})`)!;
   }
 
   return {
     /**
      * Creates a session with its first token pair and its security event, and evicts the user's
-     * least recently active sessions beyond `maxSessionsPerUser`. `tx` lets sign-up create the
-     * account in the same transaction.
+     * least recently active sessions beyond `maxSessionsPerUser`: one statement, in `tx` when
+     * given (a transaction of `db/after-commit`), so that sign-up creates the account with it.
      */
     async createSession({ user, device, origin, event, actorServiceKey }: NewSession, tx?: Db): Promise<IssuedSession> {
       const now = clock.now();
@@ -70,30 +71,41 @@ export function createSessionCreation(deps: SessionCreationDeps) {
       const access = await accessTokens.sign(user.id, id, expiresAt);
       const refreshToken = generateSecretToken();
       const location = deps.geolocator.locate(origin.ipAddress);
-      const create = async (tx: Db) => {
-        const isNewDevice = !(await isKnownDevice(tx, user.id, device, location?.countryCode ?? null));
-        const [session] = await tx
-          .insert(sessions)
-          .values({
-            id, userId: user.id, accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(refreshToken),
-            ...device, ipAddress: origin.ipAddress, ...locationColumns(location), isNewDevice, createdAt: now, lastActiveAt: now, expiresAt, freshAuthAt: now,
-          })
-          .returning(publicSessionColumns);
-        // Sent at once: postgres.js pipelines them, one round trip for the three.
-        await Promise.all([
-          events.record(tx, [{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice, actorServiceKey }]),
-          deps.sessionEvents.publishCreated(tx, { sessionId: id, userId: user.id, isNewDevice }),
-          deps.outbox.record(tx, [{
-            type: 'session.created', userId: user.id, sessionId: id, at: now, isNewDevice,
-            initiatedBy: actorServiceKey ? 'admin' : 'user', actorServiceKey, actorSessionId: actorServiceKey ? null : id,
-          }]),
-        ]);
-        await evictBeyondCap(tx, user.id, id, now);
-        return { session: session!, isNewDevice };
-      };
-      const { session, isNewDevice } = tx ? await create(tx) : await db.transaction(create);
+      const shown = { id, userId: user.id, ...device, ipAddress: origin.ipAddress, ...locationColumns(location), createdAt: now, lastActiveAt: now, expiresAt };
+      const eviction = { where: beyondCap(user.id, now), reason: 'SESSION_LIMIT' as const };
+      const at = sql`${now.toISOString()}::timestamptz`;
+      const parts: StatementPart[] = [
+        {
+          name: 'created',
+          // Every part reads the database as it was before the statement: the new session is not
+          // yet among the user's sessions, neither for the device check nor for the cap.
+          query: db.insert(sessions).values({
+            ...shown, accessTokenHash: access.tokenHash, refreshTokenHash: hashToken(refreshToken), freshAuthAt: now,
+            isNewDevice: sql`NOT ${knownDeviceSql(user.id, device, location?.countryCode ?? null)}`,
+          }).returning().getSQL(),
+        },
+        ...deps.sessionEvents.partsFor({ kind: 'created', part: 'created' }),
+        events.part('created_events', sql`
+          SELECT user_id, ${event}::${sql.identifier(securityEventTypeEnum.enumName)} AS type, id AS session_id, NULL::uuid AS actor_session_id,
+            ${actorServiceKey ?? null}::text AS actor_service_key, NULL::text AS note, device_name, ip_address,
+            ${origin.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null}::text AS user_agent, is_new_device, ${at} AS created_at
+          FROM created`),
+        ...deps.outbox.parts('created', sql`
+          SELECT 0 AS position, 'session.created' AS type, user_id, id AS session_id, ${at} AS occurred_at,
+            ${actorServiceKey ? 'admin' : 'user'}::text AS initiated_by, ${actorServiceKey ? null : id}::uuid AS actor_session_id,
+            ${actorServiceKey ?? null}::text AS actor_service_key, NULL::text AS note, NULL::text AS reason, is_new_device, ${deviceJson('created')} AS device
+          FROM created`),
+        ...revoker.parts(eviction, 'evicted'),
+      ];
+      const [result] = rowsOf<{ isNewDevice: boolean; evicted: EndedRow[] | string }>(await (tx ?? db).execute(composeStatement(parts, sql`
+        is_new_device AS "isNewDevice",
+        (SELECT COALESCE(json_agg(json_build_object('id', id, 'userId', user_id, 'deviceName', device_name, 'revokedAt', revoked_at)), '[]') FROM evicted) AS evicted`, 'created')));
+      const isNewDevice = result!.isNewDevice;
+      events.log([{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice, actorServiceKey }]);
+      onCommit(tx, () => deps.sessionEvents.publishCommitted({ kind: 'created', event: { sessionId: id, userId: user.id, isNewDevice } }));
+      revoker.ended(typeof result!.evicted === 'string' ? JSON.parse(result!.evicted) : result!.evicted, eviction, tx);
       logger.info({ event: 'session.created', sessionId: id, userId: user.id, deviceName: device.deviceName, ipAddress: origin.ipAddress, isNewDevice, requestId: origin.requestId }, 'session created');
-      return { user, session, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice };
+      return { user, session: { ...shown, isNewDevice }, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice };
     },
   };
 }

@@ -1,20 +1,23 @@
 import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { sessions, type PublicSession } from '../db/schema.js';
+import { rowsOf, type Db } from '../db/client.js';
+import { securityEventTypeEnum, sessions, type PublicSession } from '../db/schema.js';
+import { composeStatement, type StatementPart } from '../db/statement.js';
+import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
+import { deviceJson } from '../events/outbox.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { Actor } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
 import { createSessionCheck, type SessionCheckDeps } from './session-check.js';
 import { createSessionCreation, type SessionCreationDeps } from './session-creation.js';
 import { isLive } from './session-lifetime.js';
-import { publicSessionColumns, type Authenticated } from './session-shapes.js';
+import { publicColumnsOf, publicSessionColumns, toPublicSession, type Authenticated, type StoredPublicSession } from './session-shapes.js';
 import { createTokenRefresh, type TokenRefreshDeps } from './token-refresh.js';
 
 export interface SessionServiceDeps extends SessionCheckDeps, SessionCreationDeps, TokenRefreshDeps {
   /** How long a password check keeps a session in sudo mode. */
   freshAuthSeconds: number;
   /** Told of new and renamed sessions inside their transaction, for the user's devices. */
-  sessionEvents: Pick<SessionEventBus, 'publishCreated' | 'publishRenamed'>;
+  sessionEvents: Pick<SessionEventBus, 'partsFor' | 'publishCommitted'>;
 }
 
 /**
@@ -84,22 +87,38 @@ export function createSessionService(deps: SessionServiceDeps) {
 
     /**
      * Names one of the caller's live sessions, the current one included, recorded as
-     * SESSION_RENAMED and told to the user's devices; null when the caller has no such session.
+     * SESSION_RENAMED and told to the user's devices, in one statement; null when the caller has no such session.
      */
     async renameSession(caller: Authenticated, sessionId: string, name: string, origin: RequestOrigin): Promise<PublicSession | null> {
-      return db.transaction(async (tx) => {
-        const [renamed] = await tx
-          .update(sessions)
-          .set({ deviceName: name })
-          .where(and(eq(sessions.userId, caller.user.id), eq(sessions.id, sessionId), isLive(clock.now(), deps.idleTimeoutSeconds)))
-          .returning(publicSessionColumns);
-        if (!renamed) return null;
-        const actorSessionId = sessionId === caller.sessionId ? null : caller.sessionId;
-        await deps.events.record(tx, [{ userId: caller.user.id, type: 'SESSION_RENAMED', sessionId, actorSessionId, deviceName: name, origin }]);
-        await deps.sessionEvents.publishRenamed(tx, { sessionId, userId: caller.user.id });
-        await deps.outbox.record(tx, [{ type: 'session.renamed', userId: caller.user.id, sessionId, at: clock.now(), initiatedBy: 'user', actorSessionId: caller.sessionId }]);
-        return renamed;
-      });
+      const now = clock.now();
+      const at = sql`${now.toISOString()}::timestamptz`;
+      const actorSessionId = sessionId === caller.sessionId ? null : caller.sessionId;
+      const parts: StatementPart[] = [
+        {
+          name: 'renamed',
+          query: db.update(sessions)
+            .set({ deviceName: name })
+            .where(and(eq(sessions.userId, caller.user.id), eq(sessions.id, sessionId), isLive(now, deps.idleTimeoutSeconds)))
+            .returning()
+            .getSQL(),
+        },
+        ...deps.sessionEvents.partsFor({ kind: 'renamed', part: 'renamed' }),
+        deps.events.part('renamed_events', sql`
+          SELECT user_id, 'SESSION_RENAMED'::${sql.identifier(securityEventTypeEnum.enumName)} AS type, id AS session_id, ${actorSessionId}::uuid AS actor_session_id,
+            NULL::text AS actor_service_key, NULL::text AS note, device_name, ${origin.ipAddress}::text AS ip_address,
+            ${origin.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null}::text AS user_agent, NULL::boolean AS is_new_device, ${at} AS created_at
+          FROM renamed`),
+        ...deps.outbox.parts('renamed', sql`
+          SELECT 0 AS position, 'session.renamed' AS type, user_id, id AS session_id, ${at} AS occurred_at, 'user' AS initiated_by,
+            ${caller.sessionId}::uuid AS actor_session_id, NULL::text AS actor_service_key, NULL::text AS note, NULL::text AS reason,
+            NULL::boolean AS is_new_device, ${deviceJson('renamed')} AS device
+          FROM renamed`),
+      ];
+      const [renamed] = rowsOf<StoredPublicSession>(await db.execute(composeStatement(parts, publicColumnsOf('renamed'), 'renamed')));
+      if (!renamed) return null;
+      deps.events.log([{ userId: caller.user.id, type: 'SESSION_RENAMED', sessionId, actorSessionId, deviceName: name, origin }]);
+      deps.sessionEvents.publishCommitted({ kind: 'renamed', event: { sessionId, userId: caller.user.id } });
+      return toPublicSession(renamed);
     },
 
     /** Marks the session as having just proven the password. */

@@ -1,4 +1,5 @@
 /** What sessions look like to the rest of the server: the columns a client may see, and the results of the checks. */
+import { sql, type SQL } from 'drizzle-orm';
 import { sessions, users, type PublicSession } from '../db/schema.js';
 import type { SessionEnd } from './session-lifetime.js';
 
@@ -25,6 +26,18 @@ export const publicSessionColumns = {
   expiresAt: sessions.expiresAt,
   isNewDevice: sessions.isNewDevice,
 };
+
+/** A public session as a statement reads it from a part (`publicColumnsOf`): its times are text on postgres.js. */
+export type StoredPublicSession = Omit<PublicSession, 'createdAt' | 'lastActiveAt' | 'expiresAt'> & Record<'createdAt' | 'lastActiveAt' | 'expiresAt', Date | string>;
+
+/** `publicSessionColumns` of the sessions a statement's part returned, under their keys. */
+export function publicColumnsOf(part: string): SQL {
+  return sql.join(Object.entries(publicSessionColumns).map(([key, column]) => sql`${sql.identifier(part)}.${sql.identifier(column.name)} AS ${sql.identifier(key)}`), sql`, `);
+}
+
+export function toPublicSession(row: StoredPublicSession): PublicSession {
+  return { ...row, createdAt: new Date(row.createdAt), lastActiveAt: new Date(row.lastActiveAt), expiresAt: new Date(row.expiresAt) };
+}
 
 export const publicUserColumns = { id: users.id, email: users.email, externalId: users.externalId, createdAt: users.createdAt };
 

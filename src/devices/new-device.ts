@@ -1,5 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { sessions } from '../db/schema.js';
 import type { DeviceDetails } from './device-info.js';
 
@@ -7,11 +6,11 @@ import type { DeviceDetails } from './device-info.js';
 const VERSION_SUFFIX = /\s+[\d.]+$/;
 
 /**
- * Whether the user has had a session (live or ended, as long as it is kept) on this device
+ * Whether (as SQL) the user has had a session (live or ended, as long as it is kept) on this device
  * before: the same `deviceId` when the client gives one; otherwise the same browser, OS and
  * country.
  */
-export async function isKnownDevice(tx: Db, userId: string, device: DeviceDetails, countryCode: string | null): Promise<boolean> {
+export function knownDeviceSql(userId: string, device: DeviceDetails, countryCode: string | null): SQL {
   const sameDevice = device.deviceId
     ? eq(sessions.deviceId, device.deviceId)
     : and(
@@ -19,6 +18,5 @@ export async function isKnownDevice(tx: Db, userId: string, device: DeviceDetail
       sql`${sessions.os} IS NOT DISTINCT FROM ${device.os}`,
       sql`${sessions.locationCountryCode} IS NOT DISTINCT FROM ${countryCode}`,
     );
-  const [known] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.userId, userId), sameDevice)).limit(1);
-  return known !== undefined;
+  return sql`EXISTS (SELECT 1 FROM ${sessions} WHERE ${and(eq(sessions.userId, userId), sameDevice)})`;
 }

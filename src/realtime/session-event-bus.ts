@@ -1,7 +1,8 @@
-import { sql } from 'drizzle-orm';
-import type { Database, Db } from '../db/client.js';
+import { sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
 import type { Listener } from '../db/listener.js';
 import { revocationReasonEnum, type RevocationReason } from '../db/schema.js';
+import type { StatementPart } from '../db/statement.js';
 import type { Logger } from '../logger.js';
 
 /** One session that has just ended, as every instance hears of it. */
@@ -34,21 +35,36 @@ export interface SessionEventHandlers {
   resync(): void;
 }
 
+/** One change to sessions, as a bus carries it. */
+export type SessionBusMessage =
+  | { kind: 'ended'; events: SessionEndedEvent[] }
+  | { kind: 'created'; event: SessionCreatedEvent }
+  | { kind: 'renamed'; event: SessionRenamedEvent };
+
 /**
- * Carries session events between instances: sessions that ended (revoked, signed out, expired…)
- * and sessions created. Resolvers and services see only this, so a deployment that outgrows
- * Postgres notifications can put Redis or NATS pub/sub behind it instead.
+ * The sessions a change's statement changed, as one of its parts (`composeStatement`) names
+ * them, with these columns: `ended` id, user_id, revoked_reason, revoked_at; `created` id,
+ * user_id, is_new_device; `renamed` id, user_id.
+ */
+export interface ChangedSessions {
+  kind: SessionBusMessage['kind'];
+  part: string;
+}
+
+/**
+ * Carries session events between instances: sessions that ended (revoked, signed out, expired…),
+ * were created or renamed. Resolvers and services see only this, so a deployment that outgrows
+ * Postgres notifications puts Redis pub/sub behind it instead (`SESSION_BUS`).
+ *
+ * A change's events must reach subscribers only once it commits, and never if it rolls back. A
+ * bus that Postgres carries publishes in the change's own statement (`partsFor`); any other
+ * publishes once the change has committed (`publishCommitted`). Every change calls both.
  */
 export interface SessionEventBus {
-  /**
-   * Called inside the transaction that ends the sessions: the events must reach subscribers only
-   * once it commits, and never if it rolls back.
-   */
-  publishEnded(tx: Db, events: readonly SessionEndedEvent[]): Promise<void>;
-  /** Like `publishEnded`, for a session created in `tx`. */
-  publishCreated(tx: Db, event: SessionCreatedEvent): Promise<void>;
-  /** Like `publishEnded`, for a session renamed in `tx`. */
-  publishRenamed(tx: Db, event: SessionRenamedEvent): Promise<void>;
+  /** The parts that publish the change as part of its statement; none for a bus that publishes after commit. */
+  partsFor(changed: ChangedSessions): StatementPart[];
+  /** Publishes a change that has committed; nothing for a bus that published it in its statement. */
+  publishCommitted(message: SessionBusMessage): void;
   /** Starts delivering every instance's events, this one's included. */
   subscribe(handlers: SessionEventHandlers): Promise<void>;
   /** Whether events are being received now (for readiness). */
@@ -67,28 +83,15 @@ export const SESSION_EVENTS_CHANNEL = 'session_revoked';
 export function createNotifySessionEventBus(database: Pick<Database, 'listen'>, logger: Logger): SessionEventBus {
   let listener: Listener | undefined;
   return {
-    async publishEnded(tx, events) {
-      if (events.length === 0) return;
-      // One statement for any number of sessions, up to 150 of them per notification: far fewer
-      // notifications to deliver and parse in a fan-out, and each far below NOTIFY's 8000 bytes.
-      await notify(tx, toPayloads(events));
-    },
+    partsFor: (changed) => [{ name: `${changed.part}_notified`, query: notifySql(changed), isSideEffect: true }],
 
-    async publishCreated(tx, event) {
-      await notify(tx, [JSON.stringify({ kind: 'created', ...event })]);
-    },
-
-    async publishRenamed(tx, event) {
-      await notify(tx, [JSON.stringify({ kind: 'renamed', ...event })]);
-    },
+    publishCommitted() {},
 
     async subscribe(handlers) {
       listener = await database.listen(SESSION_EVENTS_CHANNEL, {
         notification: (payload) => {
-          const message = fromPayload(payload);
-          if (message?.kind === 'revoked') for (const event of message.events) handlers.ended(event);
-          else if (message?.kind === 'created') handlers.created(message.event);
-          else if (message?.kind === 'renamed') handlers.renamed(message.event);
+          const message = decodeMessage(payload);
+          if (message) deliverMessage(message, handlers);
           else logger.error({ channel: SESSION_EVENTS_CHANNEL }, 'ignored a malformed session notification');
         },
         connectionLost: () => logger.warn('session event listener lost its database connection; reconnecting'),
@@ -109,36 +112,54 @@ export function createNotifySessionEventBus(database: Pick<Database, 'listen'>, 
   };
 }
 
-function notify(tx: Db, payloads: string[]): Promise<unknown> {
-  return tx.execute(sql`SELECT pg_notify(${SESSION_EVENTS_CHANNEL}, payload) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS payload`);
-}
-
 const SESSIONS_PER_NOTIFICATION = 150;
 
-/** `{ kind, userId, reason, revokedAt, sessionIds }` per run of events that share all but the session. */
-function toPayloads(events: readonly SessionEndedEvent[]): string[] {
+/**
+ * The NOTIFYs of a change: one per new or renamed session; for ended ones, one per user, reason
+ * and time, of up to 150 sessions each: far fewer notifications to deliver and parse in a fan-out,
+ * and each far below NOTIFY's 8000 bytes.
+ */
+function notifySql({ kind, part }: ChangedSessions): SQL {
+  const rows = sql.identifier(part);
+  if (kind === 'created') {
+    return sql`SELECT pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('kind', 'created', 'sessionId', id, 'userId', user_id, 'isNewDevice', is_new_device)::text) FROM ${rows}`;
+  }
+  if (kind === 'renamed') {
+    return sql`SELECT pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object('kind', 'renamed', 'sessionId', id, 'userId', user_id)::text) FROM ${rows}`;
+  }
+  return sql`
+    SELECT pg_notify(${SESSION_EVENTS_CHANNEL}, json_build_object(
+      'kind', 'revoked', 'userId', user_id, 'reason', revoked_reason, 'revokedAt', revoked_at, 'sessionIds', json_agg(id ORDER BY id))::text)
+    FROM (SELECT id, user_id, revoked_reason, revoked_at,
+      (row_number() OVER (PARTITION BY user_id, revoked_reason, revoked_at ORDER BY id) - 1) / ${SESSIONS_PER_NOTIFICATION} AS chunk FROM ${rows}) AS ended
+    GROUP BY user_id, revoked_reason, revoked_at, chunk`;
+}
+
+/** Hands a message heard on a bus to the handlers. */
+export function deliverMessage(message: SessionBusMessage, handlers: SessionEventHandlers): void {
+  if (message.kind === 'ended') for (const event of message.events) handlers.ended(event);
+  else if (message.kind === 'created') handlers.created(message.event);
+  else handlers.renamed(message.event);
+}
+
+/**
+ * A message as every bus carries it, the format `notifySql` writes: `{ kind: 'revoked', userId,
+ * reason, revokedAt, sessionIds }` for sessions of one user that ended together.
+ */
+export function encodeMessages(message: SessionBusMessage): string[] {
+  if (message.kind !== 'ended') return [JSON.stringify({ kind: message.kind, ...message.event })];
   const groups = new Map<string, { kind: 'revoked'; userId?: string; reason: RevocationReason; revokedAt: string; sessionIds: string[] }>();
-  for (const { sessionId, userId, reason, revokedAt } of events) {
+  for (const { sessionId, userId, reason, revokedAt } of message.events) {
     const key = `${userId}|${reason}|${revokedAt.toISOString()}`;
     const group = groups.get(key) ?? { kind: 'revoked' as const, userId, reason, revokedAt: revokedAt.toISOString(), sessionIds: [] };
     group.sessionIds.push(sessionId);
     groups.set(key, group);
   }
-  return [...groups.values()].flatMap(({ sessionIds, ...shared }) => {
-    const chunks: string[] = [];
-    for (let start = 0; start < sessionIds.length; start += SESSIONS_PER_NOTIFICATION) {
-      chunks.push(JSON.stringify({ ...shared, sessionIds: sessionIds.slice(start, start + SESSIONS_PER_NOTIFICATION) }));
-    }
-    return chunks;
-  });
+  return [...groups.values()].map((group) => JSON.stringify(group));
 }
 
-type Message =
-  | { kind: 'revoked'; events: SessionEndedEvent[] }
-  | { kind: 'created'; event: SessionCreatedEvent }
-  | { kind: 'renamed'; event: SessionRenamedEvent };
-
-function fromPayload(payload: string): Message | null {
+/** The message in a payload, or null when it is not one. */
+export function decodeMessage(payload: string): SessionBusMessage | null {
   try {
     const { kind, sessionIds, sessionId, userId, reason, revokedAt, isNewDevice } = JSON.parse(payload) as Record<string, unknown>;
     if (kind === 'created') {
@@ -147,11 +168,11 @@ function fromPayload(payload: string): Message | null {
     }
     if (kind === 'renamed') return typeof sessionId === 'string' && typeof userId === 'string' ? { kind, event: { sessionId, userId } } : null;
     if (kind !== 'revoked' || !Array.isArray(sessionIds) || !sessionIds.every((id) => typeof id === 'string') || typeof revokedAt !== 'string') return null;
-    if (!revocationReasonEnum.enumValues.includes(reason as RevocationReason) || (userId !== undefined && typeof userId !== 'string')) return null;
+    if (!revocationReasonEnum.enumValues.includes(reason as RevocationReason) || (userId != null && typeof userId !== 'string')) return null;
     const date = new Date(revokedAt);
     if (Number.isNaN(date.getTime())) return null;
-    const events = (sessionIds as string[]).map((id) => ({ sessionId: id, userId: userId as string | undefined, reason: reason as RevocationReason, revokedAt: date }));
-    return { kind, events };
+    const events = (sessionIds as string[]).map((id) => ({ sessionId: id, userId: (userId ?? undefined) as string | undefined, reason: reason as RevocationReason, revokedAt: date }));
+    return { kind: 'ended', events };
   } catch {
     return null;
   }

@@ -6,8 +6,10 @@ export interface Latency {
   scenario: string;
   fromRequest: number[];
   fromResponse: number[];
-  /** Judged on the p99 (push latency) or on the last event of all (fan-out). */
+  /** Judged on the p99 from the request (push latency) or on the last event of all (fan-out). */
   bar: { on: 'p99' | 'last'; maxMs: number };
+  /** What Postgres spent per revocation, as it counts it (push latency on Postgres). */
+  database?: { msPerRevocation: number; commitsPerRevocation: number };
 }
 
 /** The server's memory before and after opening `sockets` idle authenticated sockets. */
@@ -37,7 +39,7 @@ export function printReport(results: DriverResult[], description: string): void 
   console.log(machineLine());
   console.log(description);
   console.log("ms from the revoke mutation's HTTP response (resp) or its request (req) to the sessionRevoked event; negative = event before response");
-  console.log('bars apply to Postgres only; push latency is judged from the response, fan-out on its last event from both\n');
+  console.log('bars apply to Postgres only; push latency is judged from the request, fan-out on its last event from both\n');
   const header = ['scenario', 'from', 'N', 'p50', 'p99', 'max', 'bar', 'verdict'];
   const rows = results.flatMap(({ driver, latencies }) => latencies.flatMap((latency) => summarise(driver, latency)));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
@@ -45,18 +47,21 @@ export function printReport(results: DriverResult[], description: string): void 
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   console.log('');
+  for (const { scenario, database } of results.flatMap((result) => result.latencies)) {
+    if (database) console.log(`${scenario}: database time ${database.msPerRevocation.toFixed(2)} ms and ${database.commitsPerRevocation.toFixed(2)} commits per revocation request (pg_stat_database)`);
+  }
   for (const { driver, memory } of results) console.log(describeMemory(driver, memory));
   const failures = results.flatMap((result) => result.failures);
   if (failures.length > 0) console.log(`\nFAILURES (${failures.length}):\n${failures.join('\n')}`);
 }
 
 /**
- * Two rows. Push latency is defined from the response, so its bar is judged there only (from the
- * request is context); "delivered to all" names no starting point, so fan-out is judged from both.
+ * Two rows. Push latency is defined from sending the request, so its bar is judged there only
+ * (from the response is context); "delivered to all" names no starting point, so fan-out is judged from both.
  */
 function summarise(driver: Driver, { scenario, fromRequest, fromResponse, bar }: Latency): string[][] {
   const judged = driver === 'postgres' ? bar : undefined;
-  return [row(scenario, 'resp', fromResponse, judged), row(scenario, 'req', fromRequest, bar.on === 'last' ? judged : undefined)];
+  return [row(scenario, 'resp', fromResponse, bar.on === 'last' ? judged : undefined), row(scenario, 'req', fromRequest, judged)];
 }
 
 function row(scenario: string, from: string, delays: number[], bar: Latency['bar'] | undefined): string[] {
