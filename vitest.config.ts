@@ -5,6 +5,16 @@ import { defineConfig } from 'vitest/config';
 
 // Every suite runs against PGlite; with TEST_DATABASE_URL set, the same suites run again against that Postgres server.
 const drivers = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+const everySuite = ['tests/**/*.test.ts'];
+// With TEST_REDIS_URL set too, the suites of real-time delivery run once more on Postgres with the Redis bus.
+const realtimeSuites = [
+  'tests/across-instances.test.ts', 'tests/forced-logout.test.ts', 'tests/sessions-changed.test.ts', 'tests/session-event-bus.test.ts',
+  'tests/rename-session.test.ts', 'tests/socket-lifetime.test.ts', 'tests/lifecycle.test.ts', 'tests/redis-bus.test.ts',
+];
+const projects: Array<{ name: string; include: string[]; env: Record<string, string> }> = drivers.map((driver) => ({ name: driver, include: everySuite, env: { TEST_DRIVER: driver } }));
+if (process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL) {
+  projects.push({ name: 'redis', include: realtimeSuites, env: { TEST_DRIVER: 'postgres', TEST_BUS: 'redis' } });
+}
 
 export default defineConfig({
   resolve: {
@@ -27,13 +37,6 @@ export default defineConfig({
     // state one file could leave to the next, and each file closes what it started.
     isolate: false,
     globalSetup: ['tests/helpers/build-pages.ts', 'tests/helpers/pglite-template.ts'],
-    projects: drivers.map((driver) => ({
-      extends: true,
-      test: {
-        name: driver,
-        include: ['tests/**/*.test.ts'],
-        env: { TEST_DRIVER: driver },
-      },
-    })),
+    projects: projects.map((test) => ({ extends: true, test })),
   },
 });

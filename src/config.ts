@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { isOrigin, isValidTrustProxy, onOff, parseTrustProxy, splitList } from './config-values.js';
+import { BUS_SETTINGS, busSettingsOf, type BusSettings } from './config-bus.js';
 import { WEBHOOK_SETTINGS, webhookSettingsOf, type WebhookSettings } from './config-webhooks.js';
 
-export type { WebhookSettings };
+export type { BusSettings, WebhookSettings };
 
 /** Every setting of the server, read from the environment once at start-up. */
 export interface Config {
@@ -84,6 +85,8 @@ export interface Config {
   graphqlLimits: GraphqlLimits;
   /** Webhooks and event tokens: how session events reach apps' backends. */
   webhooks: WebhookSettings;
+  /** What carries session events between instances. */
+  bus: BusSettings;
   /** This server's URL as others reach it (`https://sessions.example.com`): the `iss` of the tokens it signs. @default the address it listens on */
   publicUrl: string | undefined;
   /** The P-256 private key (PEM) that signs Security Event Tokens and Logout Tokens. @default one derived from the auth secret */
@@ -177,9 +180,10 @@ const envSchema = z.object({
   PUBLIC_URL: z.string().refine(isOrigin, 'must be an origin such as https://sessions.example.com').optional(),
   EVENT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a private key in PEM' }).optional(),
   ...WEBHOOK_SETTINGS,
+  ...BUS_SETTINGS,
 });
 
-const SECRET_SETTINGS = new Set(['AUTH_SECRET', 'DATABASE_URL', 'METRICS_TOKEN', 'EVENT_SIGNING_KEY']);
+const SECRET_SETTINGS = new Set(['AUTH_SECRET', 'DATABASE_URL', 'METRICS_TOKEN', 'EVENT_SIGNING_KEY', 'REDIS_URL']);
 
 /** Every environment variable the server reads. */
 export const SETTING_NAMES = Object.keys(envSchema.shape);
@@ -208,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Activity is written once per interval, so a shorter idle timeout would end sessions in use.
     throw new ConfigError('SESSION_IDLE_TIMEOUT_SECONDS must be longer than LAST_ACTIVE_WRITE_INTERVAL_SECONDS.');
   }
+  if (e.SESSION_BUS === 'redis' && !e.REDIS_URL) throw new ConfigError('SESSION_BUS=redis needs REDIS_URL, such as redis://127.0.0.1:6379.');
   const graphiql = e.GRAPHIQL ? e.GRAPHIQL === 'on' : e.NODE_ENV !== 'production';
   return {
     nodeEnv: e.NODE_ENV,
@@ -256,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxSelections: e.GRAPHQL_MAX_SELECTIONS,
     },
     webhooks: webhookSettingsOf(e),
+    bus: busSettingsOf(e),
     publicUrl: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : undefined,
     eventSigningKey: e.EVENT_SIGNING_KEY,
   };

@@ -17,6 +17,7 @@ import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { pathOf, sendText, sendTransportError, type Handler } from './http/respond.js';
 import type { Logger } from './logger.js';
 import { createLiveConnections } from './realtime/live-connections.js';
+import { createRedisSessionEventBus } from './realtime/redis-session-event-bus.js';
 import { createNotifySessionEventBus } from './realtime/session-event-bus.js';
 import { deliverSessionEvents } from './realtime/session-event-delivery.js';
 import { attachWebSocketServer } from './realtime/websocket-server.js';
@@ -67,7 +68,9 @@ export interface RunningServer {
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, database, logger, authSecret, clock = systemClock, geolocator } = deps;
   const metrics = createMetrics({ processMetrics: config.metrics });
-  const bus = createNotifySessionEventBus(database, logger);
+  const bus = config.bus.kind === 'redis'
+    ? createRedisSessionEventBus({ url: config.bus.redisUrl!, logger, resyncSeconds: config.bus.resyncSeconds })
+    : createNotifySessionEventBus(database, logger);
   const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator, metrics });
   const { sessions } = services;
   const contexts = createContextBuilder({

@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LISTENER_APPLICATION_NAME } from '../src/db/listener.js';
+import { testBus } from './helpers/bus.js';
 import { databaseOutage } from './helpers/db.js';
 import { gql, loginUser, signUpUser } from './helpers/graphql.js';
 import { migratedDataDir, startMain, type MainProcess } from './helpers/process.js';
 import { startTestServer, testDriver, type TestServer } from './helpers/server.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { connectSocket, SESSION_REVOKED, waitFor, whenSubscribed, within, type SessionRevokedEvent } from './helpers/ws.js';
 
 describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', () => {
@@ -34,14 +36,46 @@ describe.runIf(testDriver === 'postgres')('two instances sharing one Postgres', 
     expect((await within(events.first, 3_000, 'event across instances')).sessionRevoked).toMatchObject({ sessionId: phone.session.id, reason: 'REVOKED' });
     expect((await within(socket.closed, 3_000, 'close')).code).toBe(4401);
   });
+
+  it('fans a revokeAllSessions out to every socket of the user, on both instances', async () => {
+    const admin = await signUpUser(first);
+    // One at a time: logins in flight count against the throttle's budget.
+    const devices = [];
+    for (let i = 0; i < 30; i += 1) devices.push(await loginUser(first, admin.user.email));
+    const sockets = devices.map((device, i) => {
+      const socket = connectSocket(i % 2 === 0 ? first.url : second.url, device.accessToken);
+      return { socket, events: socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED), sessionId: device.session.id };
+    });
+    await Promise.all(sockets.map(({ socket }) => socket.acknowledged));
+    await Promise.all(sockets.map(({ sessionId }, i) => whenSubscribed(i % 2 === 0 ? first : second, sessionId)));
+
+    const revoked = await gql(first, 'mutation { revokeAllSessions }', { token: admin.accessToken });
+    expect(revoked.data).toEqual({ revokeAllSessions: 31 });
+    for (const { socket, events, sessionId } of sockets) {
+      expect((await within(events.first, 3_000, 'event')).sessionRevoked).toMatchObject({ sessionId, reason: 'REVOKED' });
+      expect((await within(socket.closed, 3_000, 'close')).code).toBe(4401);
+    }
+  });
 });
 
 describe.runIf(testDriver === 'postgres')('a dropped session event listener', () => {
   let server: TestServer;
-  let outage: ReturnType<typeof databaseOutage>;
+  // On Postgres the listening connection is ended and kept out; on Redis the instance is cut off from Redis.
+  let outage: { begin(): Promise<void>; end(): Promise<void>; dispose(): Promise<void> };
   beforeAll(async () => {
-    server = await startTestServer();
-    outage = databaseOutage(server.databaseUrl!);
+    if (testBus === 'redis') {
+      const proxy = await startTcpProxy(new URL(process.env.TEST_REDIS_URL!));
+      server = await startTestServer({ REDIS_URL: proxy.url.toString() });
+      outage = { begin: proxy.cut, end: proxy.restore, dispose: proxy.close };
+    } else {
+      server = await startTestServer();
+      const database = databaseOutage(server.databaseUrl!);
+      outage = {
+        begin: async () => { expect(await database.begin(LISTENER_APPLICATION_NAME)).toBe(1); },
+        end: () => database.end(),
+        dispose: () => database.dispose(),
+      };
+    }
   });
   afterAll(async () => {
     await outage?.dispose();
@@ -56,9 +90,9 @@ describe.runIf(testDriver === 'postgres')('a dropped session event listener', ()
     const events = socket.subscribe<{ sessionRevoked: SessionRevokedEvent }>(SESSION_REVOKED);
     await whenSubscribed(server, other.session.id);
 
-    // Keep the listener out while the revocation happens: its NOTIFY goes to nobody.
-    expect(await outage.begin(LISTENER_APPLICATION_NAME)).toBe(1);
-    await waitFor(() => server.logs().includes('session event listener lost its database connection'), 'the loss to be noticed');
+    // Keep the listener out while the revocation happens: its event goes to nobody.
+    await outage.begin();
+    await waitFor(() => server.logs().includes('session event listener lost its'), 'the loss to be noticed');
 
     const revoked = await gql(server, 'mutation($id: ID!) { revokeSession(id: $id) }', { token: user.accessToken, variables: { id: other.session.id } });
     expect(revoked.data).toEqual({ revokeSession: true });

@@ -129,6 +129,11 @@ export class LiveConnection {
   }
 }
 
+export interface ConnectionsObserver {
+  added(connection: LiveConnection): void;
+  userLeft(userId: string): void;
+}
+
 export interface LiveConnectionsOptions {
   logger: Logger;
   /** The server's clock, which decides when a connection's token has expired. */
@@ -149,6 +154,7 @@ export function createLiveConnections({ logger, clock, deliveryTimeoutMs = 1_000
   // A revocation can arrive between a connection's session check and its registration; this
   // remembers recent ones long enough to catch that connection when it registers.
   const recentlyRevoked = new QuickLRU<string, SessionEndedEvent>({ maxSize: 100_000, maxAge: 60_000 });
+  let observer: ConnectionsObserver = { added() {}, userLeft() {} };
 
   return {
     /**
@@ -167,13 +173,19 @@ export function createLiveConnections({ logger, clock, deliveryTimeoutMs = 1_000
       addTo(bySession, connection.sessionId, connection);
       addTo(byUser, connection.userId, connection);
       connection.startExpiryTimer();
+      observer.added(connection);
       return connection;
     },
 
     remove(connection: LiveConnection): void {
       connection.stopExpiryTimer();
       removeFrom(bySession, connection.sessionId, connection);
-      removeFrom(byUser, connection.userId, connection);
+      if (removeFrom(byUser, connection.userId, connection)) observer.userLeft(connection.userId);
+    },
+
+    /** Tells `observer` of each connection registered, and of each user whose last connection here went. */
+    observe(next: ConnectionsObserver): void {
+      observer = next;
     },
 
     /** The user's connections here that listen to `mySessionsChanged`. */
@@ -222,8 +234,10 @@ function addTo(index: Map<string, Set<LiveConnection>>, key: string, connection:
   index.set(key, set);
 }
 
-function removeFrom(index: Map<string, Set<LiveConnection>>, key: string, connection: LiveConnection): void {
+/** Whether that was the key's last connection. */
+function removeFrom(index: Map<string, Set<LiveConnection>>, key: string, connection: LiveConnection): boolean {
   const set = index.get(key);
-  if (!set?.delete(connection)) return;
-  if (set.size === 0) index.delete(key);
+  if (!set?.delete(connection) || set.size > 0) return false;
+  index.delete(key);
+  return true;
 }

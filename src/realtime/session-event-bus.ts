@@ -65,6 +65,14 @@ export interface SessionEventBus {
   partsFor(changed: ChangedSessions): StatementPart[];
   /** Publishes a change that has committed; nothing for a bus that published it in its statement. */
   publishCommitted(message: SessionBusMessage): void;
+  /**
+   * This instance now holds sockets of the user: a bus that brings each instance only its users'
+   * events subscribes to the user's. Resolves, once they are heard, with whether some may have
+   * been missed until then, so that the caller re-checks the user's sessions it holds.
+   */
+  follow(userId: string): Promise<boolean>;
+  /** This instance no longer holds sockets of the user. */
+  unfollow(userId: string): void;
   /** Starts delivering every instance's events, this one's included. */
   subscribe(handlers: SessionEventHandlers): Promise<void>;
   /** Whether events are being received now (for readiness). */
@@ -76,9 +84,9 @@ export interface SessionEventBus {
 export const SESSION_EVENTS_CHANNEL = 'session_revoked';
 
 /**
- * The bus on Postgres `NOTIFY`: Postgres holds notifications back until the transaction commits
- * and drops them on rollback, which is exactly the guarantee `publishEnded` and `publishCreated` promise. The same SQL
- * works on PGlite, in-process.
+ * The bus on Postgres `NOTIFY`, sent by the change's own statement: Postgres holds notifications
+ * back until the transaction commits and drops them on rollback, which is exactly the guarantee
+ * a bus owes. Every instance hears every event. The same SQL works on PGlite, in-process.
  */
 export function createNotifySessionEventBus(database: Pick<Database, 'listen'>, logger: Logger): SessionEventBus {
   let listener: Listener | undefined;
@@ -86,6 +94,10 @@ export function createNotifySessionEventBus(database: Pick<Database, 'listen'>, 
     partsFor: (changed) => [{ name: `${changed.part}_notified`, query: notifySql(changed), isSideEffect: true }],
 
     publishCommitted() {},
+
+    // Every instance hears every event: nothing to follow, nothing missed.
+    follow: async () => false,
+    unfollow() {},
 
     async subscribe(handlers) {
       listener = await database.listen(SESSION_EVENTS_CHANNEL, {
@@ -146,8 +158,8 @@ export function deliverMessage(message: SessionBusMessage, handlers: SessionEven
  * A message as every bus carries it, the format `notifySql` writes: `{ kind: 'revoked', userId,
  * reason, revokedAt, sessionIds }` for sessions of one user that ended together.
  */
-export function encodeMessages(message: SessionBusMessage): string[] {
-  if (message.kind !== 'ended') return [JSON.stringify({ kind: message.kind, ...message.event })];
+export function encodeMessages(message: SessionBusMessage): Array<{ userId?: string; payload: string }> {
+  if (message.kind !== 'ended') return [{ userId: message.event.userId, payload: JSON.stringify({ kind: message.kind, ...message.event }) }];
   const groups = new Map<string, { kind: 'revoked'; userId?: string; reason: RevocationReason; revokedAt: string; sessionIds: string[] }>();
   for (const { sessionId, userId, reason, revokedAt } of message.events) {
     const key = `${userId}|${reason}|${revokedAt.toISOString()}`;
@@ -155,7 +167,7 @@ export function encodeMessages(message: SessionBusMessage): string[] {
     group.sessionIds.push(sessionId);
     groups.set(key, group);
   }
-  return [...groups.values()].map((group) => JSON.stringify(group));
+  return [...groups.values()].map((group) => ({ userId: group.userId, payload: JSON.stringify(group) }));
 }
 
 /** The message in a payload, or null when it is not one. */

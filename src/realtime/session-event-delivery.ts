@@ -24,7 +24,9 @@ export interface SessionEventDeliveryDeps {
  * Hands every session end heard on the bus to this instance's sockets of that session, and every
  * change to a user's sessions to that user's `mySessionsChanged` subscribers. When the bus may
  * have missed events, every session that holds a socket here is re-checked in the database, until
- * a check succeeds: no revocation is ever lost to a dropped connection.
+ * a check succeeds: no revocation is ever lost to a dropped connection. A bus that brings this
+ * instance only its users' events follows each user it holds sockets of, and the sessions of
+ * sockets that opened before it did are checked once it does.
  */
 export async function deliverSessionEvents({ bus, connections, sessions, logger }: SessionEventDeliveryDeps): Promise<void> {
   let retryTimer: NodeJS.Timeout | undefined;
@@ -69,6 +71,30 @@ export async function deliverSessionEvents({ bus, connections, sessions, logger 
       retryTimer.unref();
     }
   }
+
+  // Sessions of sockets registered before the bus heard their users' events, checked in one
+  // query per turn of the event loop: a thousand sockets opening at once cost one query.
+  const unheard = new Set<string>();
+  async function recheckUnheard(): Promise<void> {
+    const sessionIds = [...unheard];
+    unheard.clear();
+    try {
+      await Promise.all((await sessions.findEnded(sessionIds)).map((event) => connections.revoke(event)));
+    } catch (error) {
+      logger.error({ err: error }, 'could not re-check the sessions of new sockets; the next re-check covers them');
+    }
+  }
+
+  connections.observe({
+    added: (connection) => {
+      void bus.follow(connection.userId).then((mayHaveMissed) => {
+        if (!mayHaveMissed) return;
+        if (unheard.size === 0) setImmediate(() => void recheckUnheard());
+        unheard.add(connection.sessionId);
+      });
+    },
+    userLeft: (userId) => bus.unfollow(userId),
+  });
 
   await bus.subscribe({
     ended: (event) => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { busEnv } from './bus.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -37,7 +38,8 @@ export function runMain(env: Record<string, string>, entry = 'src/main.ts'): { c
 
 /** Starts the server process and waits for its "server started" line. */
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
-  const run = runMain(env);
+  // A second instance of a server on Postgres shares its bus.
+  const run = runMain(env.DATABASE_URL ? { ...busEnv(), ...env } : env);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       // A server that did not start must not outlive the test.

@@ -8,6 +8,7 @@ import { openDatabase, type Database } from '../../src/db/client.js';
 import { openGeolocator, type Geolocator } from '../../src/devices/geolocation.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { busEnv } from './bus.js';
 
 /** A clock tests move by hand. It starts at the real time, so that another instance on the system clock agrees with it. */
 export class TestClock implements Clock {
@@ -51,6 +52,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     AUTH_SECRET: randomBytes(32).toString('hex'),
     // Every test signs up from 127.0.0.1; tests of the sign-up throttle set their own limit.
     SIGN_UP_MAX_PER_IP: '100000',
+    ...busEnv(),
     ...env,
   });
   const clock = new TestClock();
