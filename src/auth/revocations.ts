@@ -2,11 +2,10 @@ import { and, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import { onCommit } from '../db/after-commit.js';
 import { rowsOf, type Db } from '../db/client.js';
-import { revocationReasonEnum, securityEventTypeEnum, sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
+import { revocationReasonEnum, sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
 import { composeStatement, type StatementPart } from '../db/statement.js';
-import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
 import { initiatorOf } from '../events/event-types.js';
-import { deviceJson, type Outbox } from '../events/outbox.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { RequestOrigin, SecurityEventInput, SecurityEvents } from './security-events.js';
@@ -82,7 +81,6 @@ export function createRevoker({ db, clock, logger, bus, events, outbox, idleTime
   function parts({ where, reason, actor }: RevokeOptions, part: string): StatementPart[] {
     const now = clock.now();
     const isSweep = reason === 'EXPIRED';
-    const ended = sql.identifier(part);
     const actorSessionId = sql`${actor?.sessionId ?? null}::uuid`;
     // The sweep ends sessions that are over but not yet marked, as of when they ran out, however
     // late it finds them; everything else ends live ones only, now.
@@ -97,21 +95,13 @@ export function createRevoker({ db, clock, logger, bus, events, outbox, idleTime
           RETURNING id, user_id, revoked_reason, revoked_at, device_name, device_label, device_type, ip_address, location_city, location_region, location_country_code`,
       },
       ...bus.partsFor({ kind: 'ended', part }),
-      events.part(`${part}_events`, sql`
-        SELECT user_id, ${EVENT_OF_REASON[reason]}::${sql.identifier(securityEventTypeEnum.enumName)} AS type, id AS session_id,
-          -- The actor is named only when it is another session: a logout is its own doing.
-          NULLIF(${actorSessionId}, id) AS actor_session_id, ${actor?.serviceKey ?? null}::text AS actor_service_key, ${actor?.note ?? null}::text AS note,
-          device_name, ${actor?.origin.ipAddress ?? null}::text AS ip_address, ${actor?.origin.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null}::text AS user_agent,
-          NULL::boolean AS is_new_device, revoked_at AS created_at
-        FROM ${ended}`),
+      // The actor is named only when it is another session: a logout is its own doing.
+      events.partFor(part, { type: EVENT_OF_REASON[reason], at: sql`revoked_at`, actorSessionId: sql`NULLIF(${actorSessionId}, id)`, actorServiceKey: actor?.serviceKey, note: actor?.note, origin: actor?.origin }),
       // session.ended for each; a reuse is also told as such, first, for receivers that watch for stolen tokens.
-      ...outbox.parts(part, sql`
-        SELECT (ended.n * 2 + kind.ordinal)::int AS position, kind.type, user_id, id AS session_id, revoked_at AS occurred_at,
-          ${initiatorOf(reason, actor)}::text AS initiated_by, ${actorSessionId} AS actor_session_id, ${actor?.serviceKey ?? null}::text AS actor_service_key,
-          ${actor?.note ?? null}::text AS note, revoked_reason::text AS reason, NULL::boolean AS is_new_device, ${deviceJson('ended')} AS device
-        FROM (SELECT *, row_number() OVER (ORDER BY id) AS n FROM ${ended}) AS ended
-        CROSS JOIN jsonb_array_elements_text(${JSON.stringify(reason === 'REFRESH_TOKEN_REUSE' ? ['session.refresh_token_reused', 'session.ended'] : ['session.ended'])}::jsonb)
-          WITH ORDINALITY AS kind(type, ordinal)`),
+      ...outbox.partsFor(part, {
+        types: reason === 'REFRESH_TOKEN_REUSE' ? ['session.refresh_token_reused', 'session.ended'] : ['session.ended'],
+        at: sql`revoked_at`, initiatedBy: initiatorOf(reason, actor), actorSessionId, actorServiceKey: actor?.serviceKey, note: actor?.note, reason: sql`revoked_reason::text`,
+      }),
     ];
   }
 

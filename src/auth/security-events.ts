@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import type { StatementPart } from '../db/statement.js';
 import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
-import { securityEvents, type SecurityEventType } from '../db/schema.js';
+import { securityEvents, securityEventTypeEnum, type SecurityEventType } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
 /** Where a change came from: the request's address and User-Agent, and its id for the log lines. */
@@ -27,6 +27,17 @@ export interface SecurityEventInput {
   isNewDevice?: boolean;
   /** When it happened, if not now: a session that ran out is recorded as ending when it did. */
   at?: Date;
+}
+
+/** The event of each session a statement changed (`partFor`); each SQL is read over the changed row. */
+export interface ChangeEvent {
+  type: SecurityEventType;
+  at: SQL;
+  actorSessionId?: SQL;
+  actorServiceKey?: string | null;
+  note?: string | null;
+  origin?: RequestOrigin;
+  isNewDevice?: SQL;
 }
 
 export type SecurityEventRow = typeof securityEvents.$inferSelect;
@@ -74,14 +85,25 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
     },
 
     /**
-     * The events of a change, as a part of its statement (`composeStatement`): `source` selects
-     * the columns of `insertSql`. Log them with `log` once the statement has run.
+     * One event for each session the part `changed` of a statement (`composeStatement`) returned,
+     * with its user, id and device name, as a part of that statement. Log them with `log` once it
+     * has run.
      */
-    part(name: string, source: SQL): StatementPart {
-      return { name, query: insertSql(source) };
+    partFor(changed: string, event: ChangeEvent): StatementPart {
+      const rows = sql.identifier(changed);
+      return {
+        name: `${changed}_events`,
+        query: insertSql(sql`
+          SELECT user_id, ${event.type}::${sql.identifier(securityEventTypeEnum.enumName)} AS type, id AS session_id,
+            ${event.actorSessionId ?? sql`NULL::uuid`} AS actor_session_id, ${event.actorServiceKey ?? null}::text AS actor_service_key,
+            ${event.note ?? null}::text AS note, device_name, ${event.origin?.ipAddress ?? null}::text AS ip_address,
+            ${event.origin?.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null}::text AS user_agent,
+            ${event.isNewDevice ?? sql`NULL::boolean`} AS is_new_device, ${event.at} AS created_at
+          FROM ${rows}`),
+      };
     },
 
-    /** One line per event, for events written by `part`. */
+    /** One line per event, for events written by `partFor`. */
     log: (inputs: readonly SecurityEventInput[]) => logEvents(logger, inputs),
 
     /** The user's events, newest first, `first` of them after the cursor. `userId` may be a subquery that finds it. */

@@ -3,13 +3,12 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import { onCommit } from '../db/after-commit.js';
 import { rowsOf, type Db } from '../db/client.js';
-import { securityEventTypeEnum, sessions } from '../db/schema.js';
+import { sessions } from '../db/schema.js';
 import { composeStatement, type StatementPart } from '../db/statement.js';
-import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Geolocator, Location } from '../devices/geolocation.js';
 import { knownDeviceSql } from '../devices/new-device.js';
-import { deviceJson, type Outbox } from '../events/outbox.js';
+import type { Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { EndedRow, Revoker } from './revocations.js';
@@ -85,16 +84,11 @@ export function createSessionCreation(deps: SessionCreationDeps) {
           }).returning().getSQL(),
         },
         ...deps.sessionEvents.partsFor({ kind: 'created', part: 'created' }),
-        events.part('created_events', sql`
-          SELECT user_id, ${event}::${sql.identifier(securityEventTypeEnum.enumName)} AS type, id AS session_id, NULL::uuid AS actor_session_id,
-            ${actorServiceKey ?? null}::text AS actor_service_key, NULL::text AS note, device_name, ip_address,
-            ${origin.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null}::text AS user_agent, is_new_device, ${at} AS created_at
-          FROM created`),
-        ...deps.outbox.parts('created', sql`
-          SELECT 0 AS position, 'session.created' AS type, user_id, id AS session_id, ${at} AS occurred_at,
-            ${actorServiceKey ? 'admin' : 'user'}::text AS initiated_by, ${actorServiceKey ? null : id}::uuid AS actor_session_id,
-            ${actorServiceKey ?? null}::text AS actor_service_key, NULL::text AS note, NULL::text AS reason, is_new_device, ${deviceJson('created')} AS device
-          FROM created`),
+        events.partFor('created', { type: event, at, actorServiceKey, origin, isNewDevice: sql`is_new_device` }),
+        ...deps.outbox.partsFor('created', {
+          types: ['session.created'], at, initiatedBy: actorServiceKey ? 'admin' : 'user',
+          actorSessionId: sql`${actorServiceKey ? null : id}::uuid`, actorServiceKey, isNewDevice: sql`is_new_device`,
+        }),
         ...revoker.parts(eviction, 'evicted'),
       ];
       const [result] = rowsOf<{ isNewDevice: boolean; evicted: EndedRow[] | string }>(await (tx ?? db).execute(composeStatement(parts, sql`

@@ -1,9 +1,7 @@
 import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db/client.js';
-import { securityEventTypeEnum, sessions, type PublicSession } from '../db/schema.js';
+import { sessions, type PublicSession } from '../db/schema.js';
 import { composeStatement, type StatementPart } from '../db/statement.js';
-import { USER_AGENT_MAX_LENGTH } from '../devices/device-bounds.js';
-import { deviceJson } from '../events/outbox.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { Actor } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
@@ -103,16 +101,8 @@ export function createSessionService(deps: SessionServiceDeps) {
             .getSQL(),
         },
         ...deps.sessionEvents.partsFor({ kind: 'renamed', part: 'renamed' }),
-        deps.events.part('renamed_events', sql`
-          SELECT user_id, 'SESSION_RENAMED'::${sql.identifier(securityEventTypeEnum.enumName)} AS type, id AS session_id, ${actorSessionId}::uuid AS actor_session_id,
-            NULL::text AS actor_service_key, NULL::text AS note, device_name, ${origin.ipAddress}::text AS ip_address,
-            ${origin.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null}::text AS user_agent, NULL::boolean AS is_new_device, ${at} AS created_at
-          FROM renamed`),
-        ...deps.outbox.parts('renamed', sql`
-          SELECT 0 AS position, 'session.renamed' AS type, user_id, id AS session_id, ${at} AS occurred_at, 'user' AS initiated_by,
-            ${caller.sessionId}::uuid AS actor_session_id, NULL::text AS actor_service_key, NULL::text AS note, NULL::text AS reason,
-            NULL::boolean AS is_new_device, ${deviceJson('renamed')} AS device
-          FROM renamed`),
+        deps.events.partFor('renamed', { type: 'SESSION_RENAMED', at, actorSessionId: sql`${actorSessionId}::uuid`, origin }),
+        ...deps.outbox.partsFor('renamed', { types: ['session.renamed'], at, initiatedBy: 'user', actorSessionId: sql`${caller.sessionId}::uuid` }),
       ];
       const [renamed] = rowsOf<StoredPublicSession>(await db.execute(composeStatement(parts, publicColumnsOf('renamed'), 'renamed')));
       if (!renamed) return null;

@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { composeStatement, type StatementPart } from '../db/statement.js';
 import { outboxEvents, sessions, users, webhookDeliveries, webhookEndpoints } from '../db/schema.js';
-import type { OutboxEventInput } from './event-types.js';
+import type { InitiatingEntity, OutboxEventInput, WebhookEventType } from './event-types.js';
 
 /** Wakes every instance's dispatcher: the payload is the endpoint that has new deliveries, or `endpoints` when one changed. */
 export const DELIVERIES_CHANNEL = 'webhook_deliveries';
@@ -17,7 +17,7 @@ export type Outbox = ReturnType<typeof createOutbox>;
 export function createOutbox({ retryHours }: { retryHours: number }) {
   /**
    * The parts of a statement (`composeStatement`) that write the events `source` selects, by the
-   * columns of `OUTBOX_INPUT_COLUMNS` and `device` (`deviceJson`), those an enabled endpoint wants,
+   * columns of `INPUT_COLUMNS` and `device` (`deviceJson`), those an enabled endpoint wants,
    * with one delivery for each such endpoint, and wake those endpoints' dispatchers once it commits.
    */
   function parts(prefix: string, source: SQL): StatementPart[] {
@@ -58,7 +58,19 @@ export function createOutbox({ retryHours }: { retryHours: number }) {
   }
 
   return {
-    parts,
+    /**
+     * The events of each session the part `changed` of a statement (`composeStatement`) returned,
+     * `event.types` in that order for each, with its user, id and device, as parts of that statement.
+     */
+    partsFor(changed: string, event: ChangeEvent): StatementPart[] {
+      return parts(changed, sql`
+        SELECT (changed.n * ${event.types.length} + kind.ordinal)::int AS position, kind.type, user_id, id AS session_id, ${event.at} AS occurred_at,
+          ${event.initiatedBy}::text AS initiated_by, ${event.actorSessionId ?? sql`NULL::uuid`} AS actor_session_id,
+          ${event.actorServiceKey ?? null}::text AS actor_service_key, ${event.note ?? null}::text AS note,
+          ${event.reason ?? sql`NULL::text`} AS reason, ${event.isNewDevice ?? sql`NULL::boolean`} AS is_new_device, ${deviceJson('changed')} AS device
+        FROM (SELECT *, row_number() OVER (ORDER BY id) AS n FROM ${sql.identifier(changed)}) AS changed
+        CROSS JOIN jsonb_array_elements_text(${JSON.stringify(event.types)}::jsonb) WITH ORDINALITY AS kind(type, ordinal)`);
+    },
 
     /**
      * Writes the events in `tx`, as `parts` does, in one statement whatever the count. Call it
@@ -81,19 +93,31 @@ export function createOutbox({ retryHours }: { retryHours: number }) {
       }));
       const source = sql`
         SELECT event.*, ${deviceJson('s')} AS device
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(${sql.raw(OUTBOX_INPUT_COLUMNS)})
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(${sql.raw(INPUT_COLUMNS)})
         LEFT JOIN ${sessions} s ON s.id = event.session_id`;
       await tx.execute(composeStatement(parts('recorded', source), sql`1`, 'recorded_outbox_event'));
     },
   };
 }
 
+/** The events of each session a statement changed (`partsFor`); each SQL is read over the changed row. */
+export interface ChangeEvent {
+  types: WebhookEventType[];
+  at: SQL;
+  initiatedBy: InitiatingEntity;
+  actorSessionId?: SQL;
+  actorServiceKey?: string | null;
+  note?: string | null;
+  reason?: SQL;
+  isNewDevice?: SQL;
+}
+
 /** The columns, with their types, of an event an outbox `source` selects, besides `device`. */
-export const OUTBOX_INPUT_COLUMNS = `position int, type text, user_id uuid, session_id uuid, occurred_at timestamptz, initiated_by text,
+const INPUT_COLUMNS = `position int, type text, user_id uuid, session_id uuid, occurred_at timestamptz, initiated_by text,
   actor_session_id uuid, actor_service_key text, note text, reason text, is_new_device boolean`;
 
 /** An event's device fields, from the session row (or RETURNING row) `alias`; all null without one. */
-export function deviceJson(alias: string): SQL {
+function deviceJson(alias: string): SQL {
   const row = sql.identifier(alias);
   return sql`jsonb_build_object(
     'deviceName', ${row}.device_name, 'deviceLabel', ${row}.device_label, 'deviceType', ${row}.device_type, 'ipAddress', ${row}.ip_address,
