@@ -1,9 +1,9 @@
 import { and, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import { onCommit } from '../db/after-commit.js';
-import { rowsOf, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import { revocationReasonEnum, sessions, type RevocationReason, type SecurityEventType } from '../db/schema.js';
-import { composeStatement, type StatementPart } from '../db/statement.js';
+import { composeStatement, runStatement, type StatementPart } from '../db/statement.js';
 import { initiatorOf } from '../events/event-types.js';
 import type { Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
@@ -123,7 +123,7 @@ export function createRevoker({ db, clock, logger, bus, events, outbox, idleTime
 
     /** Revokes in `tx` when given (a transaction of `db/after-commit`), else as a statement of its own. */
     async revoke(options: RevokeOptions, tx?: Db): Promise<RevokedSession[]> {
-      const rows = rowsOf<EndedRow>(await (tx ?? db).execute(composeStatement(parts(options, 'ended'), endedColumns('ended'), 'ended')));
+      const rows = await runStatement<EndedRow>(tx ?? db, composeStatement(parts(options, 'ended'), endedColumns('ended'), 'ended'));
       return ended(rows, options, tx);
     },
   };

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import { onCommit } from '../db/after-commit.js';
-import { rowsOf, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import { sessions } from '../db/schema.js';
-import { composeStatement, type StatementPart } from '../db/statement.js';
+import { composeStatement, runStatement, type StatementPart } from '../db/statement.js';
 import type { DeviceDetails } from '../devices/device-info.js';
 import type { Geolocator, Location } from '../devices/geolocation.js';
 import { knownDeviceSql } from '../devices/new-device.js';
@@ -91,9 +91,9 @@ export function createSessionCreation(deps: SessionCreationDeps) {
         }),
         ...revoker.parts(eviction, 'evicted'),
       ];
-      const [result] = rowsOf<{ isNewDevice: boolean; evicted: EndedRow[] | string }>(await (tx ?? db).execute(composeStatement(parts, sql`
+      const [result] = await runStatement<{ isNewDevice: boolean; evicted: EndedRow[] | string }>(tx ?? db, composeStatement(parts, sql`
         is_new_device AS "isNewDevice",
-        (SELECT COALESCE(json_agg(json_build_object('id', id, 'userId', user_id, 'deviceName', device_name, 'revokedAt', revoked_at)), '[]') FROM evicted) AS evicted`, 'created')));
+        (SELECT COALESCE(json_agg(json_build_object('id', id, 'userId', user_id, 'deviceName', device_name, 'revokedAt', revoked_at)), '[]') FROM evicted) AS evicted`, 'created'));
       const isNewDevice = result!.isNewDevice;
       events.log([{ userId: user.id, type: event, sessionId: id, deviceName: device.deviceName, origin, isNewDevice, actorServiceKey }]);
       onCommit(tx, () => deps.sessionEvents.publishCommitted({ kind: 'created', event: { sessionId: id, userId: user.id, isNewDevice } }));

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import { sessions, type PublicSession } from '../db/schema.js';
-import { composeStatement, type StatementPart } from '../db/statement.js';
+import { composeStatement, runStatement, type StatementPart } from '../db/statement.js';
 import type { SessionEventBus } from '../realtime/session-event-bus.js';
 import type { Actor } from './revocations.js';
 import type { RequestOrigin } from './security-events.js';
@@ -104,7 +104,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         deps.events.partFor('renamed', { type: 'SESSION_RENAMED', at, actorSessionId: sql`${actorSessionId}::uuid`, origin }),
         ...deps.outbox.partsFor('renamed', { types: ['session.renamed'], at, initiatedBy: 'user', actorSessionId: sql`${caller.sessionId}::uuid` }),
       ];
-      const [renamed] = rowsOf<StoredPublicSession>(await db.execute(composeStatement(parts, publicColumnsOf('renamed'), 'renamed')));
+      const [renamed] = await runStatement<StoredPublicSession>(db, composeStatement(parts, publicColumnsOf('renamed'), 'renamed'));
       if (!renamed) return null;
       deps.events.log([{ userId: caller.user.id, type: 'SESSION_RENAMED', sessionId, actorSessionId, deviceName: name, origin }]);
       deps.sessionEvents.publishCommitted({ kind: 'renamed', event: { sessionId, userId: caller.user.id } });

@@ -1,4 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { rowsOf, type Db } from './client.js';
 
 /** One named part of a statement's `WITH` clause. */
 export interface StatementPart {
@@ -22,4 +24,16 @@ export function composeStatement(parts: readonly StatementPart[], columns: SQL, 
     .filter((part) => part.isSideEffect)
     .map((part) => sql` CROSS JOIN (SELECT count(*) FROM ${sql.identifier(part.name)}) AS ${sql.identifier(`${part.name}_ran`)}`);
   return sql`WITH ${withs} SELECT ${columns} FROM ${sql.identifier(from)}${sql.join(runs)}`;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Runs a statement as a named prepared statement where the driver allows it: postgres.js keeps
+ * one per text on each connection, so a statement is parsed once per connection rather than on
+ * every call, as `db.execute` would (it sends each one unnamed). PGlite runs it as any query.
+ * The statements' texts must be few: their values go in as parameters.
+ */
+export async function runStatement<T>(db: Db, query: SQL): Promise<T[]> {
+  return rowsOf<T>(await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, 'prepared', false).execute());
 }

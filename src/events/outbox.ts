@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { composeStatement, type StatementPart } from '../db/statement.js';
+import { composeStatement, runStatement, type StatementPart } from '../db/statement.js';
 import { outboxEvents, sessions, users, webhookDeliveries, webhookEndpoints } from '../db/schema.js';
 import type { InitiatingEntity, OutboxEventInput, WebhookEventType } from './event-types.js';
 
@@ -95,7 +95,7 @@ export function createOutbox({ retryHours }: { retryHours: number }) {
         SELECT event.*, ${deviceJson('s')} AS device
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS event(${sql.raw(INPUT_COLUMNS)})
         LEFT JOIN ${sessions} s ON s.id = event.session_id`;
-      await tx.execute(composeStatement(parts('recorded', source), sql`1`, 'recorded_outbox_event'));
+      await runStatement(tx, composeStatement(parts('recorded', source), sql`1`, 'recorded_outbox_event'));
     },
   };
 }
