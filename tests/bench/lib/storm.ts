@@ -5,8 +5,9 @@
  */
 import type { ClientWorkers } from './client-workers.js';
 import type { Revocation } from './fleet-plan.js';
-import { postGraphQL, sleep } from './harness.js';
-import { bearer, dataOf } from './sessions.js';
+import { sleep } from './harness.js';
+import { postJson } from './http-client.js';
+import { dataOf } from './sessions.js';
 
 const REVOKE = 'mutation($where: UserSessionsWhere!, $reason: String) { revokeUserSessions(where: $where, reason: $reason) }';
 const REASON = 'fleet benchmark storm';
@@ -50,7 +51,7 @@ export async function sendRevocation(url: string, key: string, revocation: Revoc
   const where = kind === 'one' ? { userId, sessionIds } : { userId };
   const sentAt = wallClock();
   try {
-    const response = await postGraphQL(url, { query: REVOKE, variables: { where, reason: REASON } }, bearer(key));
+    const response = await postJson(url, { query: REVOKE, variables: { where, reason: REASON } }, { authorization: `Bearer ${key}` });
     const respondedAt = wallClock();
     const ended = dataOf<{ revokeUserSessions: number }>(response).revokeUserSessions;
     const problem = ended === sessionIds.length ? null : `revokeUserSessions ended ${ended} sessions of ${userId}, expected ${sessionIds.length}`;

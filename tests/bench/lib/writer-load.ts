@@ -3,7 +3,7 @@
  * bus costs the requests that publish to it. Every answer is checked; a failed one fails the run.
  */
 import type { IssuedSession } from './fleet-plan.js';
-import { issueSession } from './fleet.js';
+import { issueMany, issueSession } from './fleet.js';
 import { percentile } from './harness.js';
 import { sendRevocation } from './storm.js';
 
@@ -34,16 +34,12 @@ export async function measureIssues(url: string, key: string, seconds: number, p
 }
 
 /**
- * Issues sessions, unmeasured, until `pool` holds `count`: a revocation is about twice as fast as
- * an issueSession, so a revocation cell needs more sessions than the issue cell before it made.
+ * Issues sessions, unmeasured and batched, until `pool` holds `count`: a revocation is about twice
+ * as fast as an issueSession, so a revocation cell needs more sessions than its issue cell made.
  */
 export async function topUp(url: string, key: string, pool: IssuedSession[], count: number, prefix: string): Promise<void> {
-  let toIssue = count - pool.length;
-  await runClosedLoop(Number.POSITIVE_INFINITY, () => {
-    if (toIssue-- <= 0) return null;
-    const externalId = `${prefix}-${Math.floor(toIssue / SESSIONS_PER_USER)}`;
-    return async () => void pool.push(await issueSession(url, key, externalId));
-  });
+  const externalIds = Array.from({ length: Math.max(0, count - pool.length) }, (_, i) => `${prefix}-${Math.floor(i / SESSIONS_PER_USER)}`);
+  pool.push(...(await issueMany([url], key, externalIds)));
 }
 
 /** revokeUserSessions of one session at a time for `seconds`, taking the sessions from `pool` (which it empties). */
