@@ -1,7 +1,7 @@
 /** The fleet benchmark's results, and the markdown report they are printed as: a column per bus. */
 import { availableParallelism, loadavg } from 'node:os';
 import type { ClockCheck } from './client-workers.js';
-import type { Sizes } from './fleet-sizes.js';
+import { DEFAULT_SIZES, describeSizes, isSameSizes, SCALED_DOWN_BECAUSE, TARGET_SIZES, type Sizes } from './fleet-sizes.js';
 import type { Usage } from './fleet-usage.js';
 import { machineLine, percentile } from './harness.js';
 import type { Bus } from './idle-listeners.js';
@@ -44,7 +44,7 @@ const MAX_FAILURES_SHOWN = 20;
 /** `loadAtStart`: the 1-minute load average as the run began, to tell a busy shared machine. */
 export function printReport(sizes: Sizes, results: BusResult[], runSeconds: number, loadAtStart: number): void {
   console.log(`${machineLine()}, load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end`);
-  console.log(`sizes: ${sizes.instances} instances, ${sizes.sockets} sockets, storm ${sizes.rate}/s for ${sizes.seconds} s (BENCH_SCALE_INSTANCES, _SOCKETS, _RATE, _SECONDS); whole run ${runSeconds.toFixed(0)} s\n`);
+  console.log(`sizes: ${describeSizes(sizes)} (BENCH_SCALE_INSTANCES, _SOCKETS, _RATE, _SECONDS); whole run ${runSeconds.toFixed(0)} s\n`);
   const header = ['', ...results.map(({ bus }) => `SESSION_BUS=${bus}`)];
   console.log(`### 1. Fleet storm: ${sizes.instances} instances, one Postgres database\n`);
   printMarkdown(header, [...setupRows(sizes, results), ...stormRows(results.map((r) => r.main), sizes.instances)]);
@@ -63,6 +63,20 @@ export function printReport(sizes: Sizes, results: BusResult[], runSeconds: numb
 /** What a reader must know to read the tables right. */
 function notes(sizes: Sizes, results: BusResult[]): string[] {
   const notes: string[] = [];
+  if (isSameSizes(sizes, DEFAULT_SIZES) && !isSameSizes(sizes, TARGET_SIZES)) {
+    notes.push(`NOTE: the default sizes are below the targets of ${describeSizes(TARGET_SIZES)}: ${SCALED_DOWN_BECAUSE}`);
+  } else if (!isSameSizes(sizes, TARGET_SIZES)) {
+    notes.push(`NOTE: these sizes, set by BENCH_SCALE_*, differ from the targets of ${describeSizes(TARGET_SIZES)}.`);
+  }
+  for (const { bus, main } of results) {
+    const { answeredPerSecond, behindSeconds } = pace(main);
+    if (behindSeconds > SATURATED_BEHIND_SECONDS) {
+      notes.push(
+        `SATURATED (${bus}): the fleet answered ${answeredPerSecond.toFixed(0)} revocations a second, not ${main.rate}, and fell ${behindSeconds.toFixed(1)} s behind; ` +
+          `with the machine's cores ${machineShare(main.usage).toFixed(0)}% busy, the round trips are mostly queueing for CPU. Latency from the response suffers less, as an answer and its events wait alike.`,
+      );
+    }
+  }
   for (const { bus, postgresBusListeners } of results) {
     if (bus === 'redis' && postgresBusListeners >= sizes.instances) {
       notes.push(`NOTE: with SESSION_BUS=redis every instance still LISTENs on Postgres: this build ignores SESSION_BUS, so the redis column measures the Postgres bus (and idle Redis subscribers that nothing is published to).`);
@@ -85,6 +99,8 @@ function stormRows(storms: StormResult[], instances: number): string[][] {
   const rows = [
     ['revocations: one session / a whole user', ...cells(({ sent }) => `${sent.filter((s) => s.revocation.kind === 'one').length} / ${sent.filter((s) => s.revocation.kind === 'all').length}`)],
     ['sent after its slot, p50 / p99 / max ms', ...cells(({ sent }) => triple(sent.map((s) => s.lagMs)))],
+    ['answered a second (first request to last answer)', ...cells((storm) => `${pace(storm).answeredPerSecond.toFixed(0)}/s`)],
+    ['last answer after the last slot', ...cells((storm) => `${pace(storm).behindSeconds.toFixed(1)} s`)],
     ['revoking round trip, p50 / p99 / max ms', ...cells(({ sent }) => triple(sent.flatMap((s) => (s.respondedAt === null ? [] : [s.respondedAt - s.sentAt]))))],
     ['sessions ended (answers) / planned', ...cells(({ deliveries: d }) => `${d.revoked} / ${d.expected}`)],
     ['sockets closed 4401 after their own event', ...cells(({ deliveries: d }) => String(d.closedRight))],
@@ -105,6 +121,17 @@ function stormRows(storms: StormResult[], instances: number): string[][] {
   );
   return rows;
 }
+
+/** How fast the fleet answered the storm, and how far it fell behind its schedule. */
+function pace({ sent, rate }: StormResult): { answeredPerSecond: number; behindSeconds: number } {
+  const firstSentAt = Math.min(...sent.map((s) => s.sentAt));
+  const lastAnsweredAt = Math.max(...sent.map((s) => s.respondedAt ?? s.sentAt));
+  const seconds = (lastAnsweredAt - firstSentAt) / 1000;
+  return { answeredPerSecond: sent.length / seconds, behindSeconds: seconds - (sent.length - 1) / rate };
+}
+
+/** A fleet that fell behind its schedule by more than this was short of CPU: its latencies are mostly queueing. */
+const SATURATED_BEHIND_SECONDS = 1;
 
 function writerRows(results: BusResult[]): string[][] {
   const conditions = results[0]?.writerCells.map((cell) => cell.condition) ?? [];

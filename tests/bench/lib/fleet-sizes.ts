@@ -11,7 +11,10 @@ export interface Sizes {
 }
 
 /** The issue's targets. */
-export const DEFAULT_SIZES: Sizes = { instances: 4, sockets: 20_000, rate: 500, seconds: 20 };
+export const TARGET_SIZES: Sizes = { instances: 4, sockets: 20_000, rate: 500, seconds: 20 };
+export const DEFAULT_SIZES: Sizes = TARGET_SIZES;
+/** Why DEFAULT_SIZES are below TARGET_SIZES, printed with every report that runs below them. */
+export const SCALED_DOWN_BECAUSE = '';
 /** One instance holds its sockets in one process, whose open files are limited (`ulimit -n`, 20,000 here); this leaves room for the rest. */
 const MAX_SOCKETS_PER_INSTANCE = 15_000;
 
@@ -34,4 +37,12 @@ function readPositive(env: Record<string, string | undefined>, name: string, fal
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name}=${JSON.stringify(text)}: must be a positive integer`);
   return value;
+}
+
+export function isSameSizes(a: Sizes, b: Sizes): boolean {
+  return a.instances === b.instances && a.sockets === b.sockets && a.rate === b.rate && a.seconds === b.seconds;
+}
+
+export function describeSizes({ instances, sockets, rate, seconds }: Sizes): string {
+  return `${instances} instances, ${sockets} sockets, a storm of ${rate}/s for ${seconds} s`;
 }
