@@ -6,7 +6,7 @@
  * wrong close fails the run. Progress goes to stderr, the report to stdout.
  */
 import { loadavg } from 'node:os';
-import { log, scratchPostgres, withServer, type DatabaseEnv } from './lib/harness.js';
+import { log, residentKiB, scratchPostgres, withServer, type DatabaseEnv } from './lib/harness.js';
 import { ClientWorkers, type ClockCheck } from './lib/client-workers.js';
 import { planStorms, planUsers, seededRandom, type IssuedSession, type IssuedUser, type Revocation } from './lib/fleet-plan.js';
 import { countPostgresBusListeners, issueFleetSessions, startFleet, waitForSubscriptions, type Fleet } from './lib/fleet.js';
@@ -91,6 +91,15 @@ function poolFor(revokeRate: number): number {
 
 type FleetResult = Omit<BusResult, 'bus' | 'writerCells'> & { writerCell: WriterCell };
 
+/** What a storm runs on. */
+interface Stage {
+  fleet: Fleet;
+  workers: ClientWorkers;
+  key: string;
+  rate: number;
+  databaseUrl: string;
+}
+
 /** `reserveCount` sessions, issued beforehand, are there for the writers' revocations beside the second storm. */
 async function measureFleet(bus: Bus, sizes: Sizes, env: DatabaseEnv, reserveCount: number): Promise<FleetResult> {
   const key = await createServiceKey(env, SCOPES);
@@ -98,8 +107,8 @@ async function measureFleet(bus: Bus, sizes: Sizes, env: DatabaseEnv, reserveCou
   const fleet = await startFleet(env, sizes.instances);
   try {
     const postgresBusListeners = await countPostgresBusListeners(env.DATABASE_URL!);
-    const random = seededRandom();
     const setupStartedAt = performance.now();
+    const random = seededRandom();
     const users = await issueFleetSessions(fleet.urls, key, planUsers(sizes.sockets, `fleet-${bus}`, random));
     const storms = planStorms(users, sizes.rate * sizes.seconds, sizes.rate * 2 * WRITE_SECONDS, random);
     const reserve: IssuedSession[] = [];
@@ -108,14 +117,15 @@ async function measureFleet(bus: Bus, sizes: Sizes, env: DatabaseEnv, reserveCou
     try {
       const clocks = await openSockets(bus, fleet, workers, users);
       const setupSeconds = (performance.now() - setupStartedAt) / 1000;
+      const stage = { fleet, workers, key, rate: sizes.rate, databaseUrl: env.DATABASE_URL! };
       log(`${bus}: storm: ${storms.main.length} revocations at ${sizes.rate}/s`);
-      const main = await measureStorm(fleet, workers, key, storms.main, sizes.rate);
+      const main = await measureStorm(stage, storms.main);
       log(`${bus}: a second storm of ${storms.second.length} at ${sizes.rate}/s, beside writers on instance 1`);
-      const { storm: second, cell } = await measureStormBesideWriters(fleet, workers, key, storms.second, sizes.rate, reserve);
+      const { storm: second, cell } = await measureStormBesideWriters(stage, storms.second, reserve);
       await workers.flush();
-      const unexpected = strayOutcomes(workers, [...storms.main, ...storms.second]);
-      const failures = [...main.deliveries.failures, ...second.deliveries.failures, ...unexpected];
-      return { workers: workers.pids.length, postgresBusListeners, setupSeconds, clocks, main, second, failures, writerCell: { ...cell, condition: `storm at ${sizes.rate}/s on ${sizes.instances} instances` } };
+      const failures = [...main.deliveries.failures, ...second.deliveries.failures, ...strayOutcomes(workers, [...storms.main, ...storms.second])];
+      const writerCell = { ...cell, condition: `storm at ${sizes.rate}/s on ${sizes.instances} instances` };
+      return { workers: workers.pids.length, postgresBusListeners, setupSeconds, clocks, main, second, failures, writerCell };
     } finally {
       await workers.close();
     }
@@ -131,24 +141,25 @@ async function openSockets(bus: Bus, fleet: Fleet, workers: ClientWorkers, users
   const startedAt = performance.now();
   await workers.open(sockets);
   await waitForSubscriptions(fleet.urls, sockets.length);
-  log(`${bus}: ${sockets.length} sockets open and subscribed in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  const clientMiB = await Promise.all(workers.pids.map(async (pid) => ((await residentKiB(pid)) / 1024).toFixed(0)));
+  log(`${bus}: ${sockets.length} sockets open and subscribed in ${((performance.now() - startedAt) / 1000).toFixed(1)} s; client processes' RSS ${clientMiB.join(', ')} MiB`);
   return workers.checkClocks();
 }
 
 /** The storm, every socket it closes checked, and what each process used from its first request to the last socket's close. */
-async function measureStorm(fleet: Fleet, workers: ClientWorkers, key: string, plan: Revocation[], rate: number): Promise<StormResult> {
-  const usage = await watchUsage(fleet.pids, workers.pids);
+async function measureStorm({ fleet, workers, key, rate, databaseUrl }: Stage, plan: Revocation[]): Promise<StormResult> {
+  const usage = await watchUsage(fleet.pids, workers.pids, databaseUrl);
   const sent = await runStorm(fleet.urls, key, plan, rate);
   const deliveries = await checkDeliveries(sent, workers, DELIVERY_TIMEOUT_MS);
   return { rate, sent, deliveries, usage: await usage.stop() };
 }
 
 /** A storm of single revocations, and beside it issueSession then revocations (from `pool`) on the first instance. */
-async function measureStormBesideWriters(fleet: Fleet, workers: ClientWorkers, key: string, plan: Revocation[], rate: number, pool: IssuedSession[]) {
-  const storm = measureStorm(fleet, workers, key, plan, rate);
-  const url = fleet.urls[0]!;
-  const issue = await measureIssues(url, key, WRITE_SECONDS, 'beside-storm');
-  const revoke = await measureRevokes(url, key, WRITE_SECONDS, pool);
+async function measureStormBesideWriters(stage: Stage, plan: Revocation[], pool: IssuedSession[]) {
+  const storm = measureStorm(stage, plan);
+  const url = stage.fleet.urls[0]!;
+  const issue = await measureIssues(url, stage.key, WRITE_SECONDS, 'beside-storm');
+  const revoke = await measureRevokes(url, stage.key, WRITE_SECONDS, pool);
   return { storm: await storm, cell: { issue: issue.stats, revoke, listenerMessages: null } };
 }
 

@@ -2,7 +2,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { ClockCheck } from './client-workers.js';
 import { DEFAULT_SIZES, describeSizes, isSameSizes, SCALED_DOWN_BECAUSE, TARGET_SIZES, type Sizes } from './fleet-sizes.js';
-import type { Usage } from './fleet-usage.js';
+import type { BackendWaits, Usage } from './fleet-usage.js';
 import { machineLine, percentile } from './harness.js';
 import type { Bus } from './idle-listeners.js';
 import type { Deliveries, SentRevocation } from './storm.js';
@@ -104,7 +104,8 @@ function stormRows(storms: StormResult[], instances: number): string[][] {
     ['revoking round trip, p50 / p99 / max ms', ...cells(({ sent }) => triple(sent.flatMap((s) => (s.respondedAt === null ? [] : [s.respondedAt - s.sentAt]))))],
     ['sessions ended (answers) / planned', ...cells(({ deliveries: d }) => `${d.revoked} / ${d.expected}`)],
     ['sockets closed 4401 after their own event', ...cells(({ deliveries: d }) => String(d.closedRight))],
-    ['missed or wrong', ...cells(({ deliveries: d }) => String(d.expected - d.closedRight))],
+    ['**missed or wrong** (sockets of answered calls)', ...cells(({ deliveries: d }) => `**${d.missed}**`)],
+    ['failed calls', ...cells(({ deliveries: d }) => String(d.failedCalls))],
     ['**event latency from the response**, p50 / p99 / max ms', ...cells(({ deliveries: d }) => `**${triple(d.fromResponse)}**`)],
     ['event latency from the request, p50 / p99 / max ms', ...cells(({ deliveries: d }) => triple(d.fromRequest))],
     ['window measured (first request to last close)', ...cells(({ usage }) => `${usage.seconds.toFixed(1)} s`)],
@@ -114,6 +115,7 @@ function stormRows(storms: StormResult[], instances: number): string[][] {
   }
   rows.push(
     ['all postgres processes: CPU s (% of a core)', ...cells(({ usage }) => cpu(usage.postgresCpuSeconds, usage))],
+    ["the database's active backends: mean; what they waited on", ...cells(({ usage }) => describeWaits(usage.backends))],
     ['redis-server: CPU s (% of a core)', ...cells(({ usage }) => cpu(usage.redisCpuSeconds, usage))],
     ['client processes: CPU s (% of a core)', ...cells(({ usage }) => cpu(usage.workersCpuSeconds, usage))],
     ['bench (sender, writers): CPU s (% of a core)', ...cells(({ usage }) => cpu(usage.benchCpuSeconds, usage))],
@@ -154,6 +156,12 @@ function instanceUsage(usage: Usage, i: number): string {
   if (!instance) return '-';
   const mib = (kib: number) => (kib / 1024).toFixed(0);
   return `${mib(instance.rssBeforeKiB)} → ${mib(instance.rssPeakKiB)}; ${cpu(instance.cpuSeconds, usage)}`;
+}
+
+/** The three commonest wait events, by share of the active backends sampled. */
+function describeWaits({ meanActive, shares }: BackendWaits): string {
+  const top = shares.slice(0, 3).map(({ event, share }) => `${event} ${(share * 100).toFixed(0)}%`);
+  return `${meanActive.toFixed(1)}; ${top.join(', ') || 'none'}`;
 }
 
 function cpu(seconds: number, usage: Usage): string {

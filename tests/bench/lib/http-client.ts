@@ -4,8 +4,15 @@
  */
 import { Agent, request } from 'node:http';
 
-/** Enough connections per instance for a storm the servers fall behind on, few enough to stay far from the open-files limit. */
-const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+const agent = new Agent({
+  keepAlive: true,
+  /** Enough connections per instance for a storm the servers fall behind on, few enough to stay far from the open-files limit. */
+  maxSockets: 512,
+  // An idle connection is dropped before the server's keep-alive timeout (Node's default, 5 s)
+  // ends it: reusing one the server is closing fails the request with ECONNRESET. A request in
+  // flight is not affected: the agent ends only free sockets on this timeout.
+  timeout: 4_000,
+});
 
 export function postJson(url: string, body: object, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const payload = JSON.stringify(body);

@@ -3,7 +3,7 @@
  * whatever the pace of the answers (an open loop, as independent backends would send them), to
  * the instances in turn; then each revoked session's socket checked for its event and close.
  */
-import type { ClientWorkers } from './client-workers.js';
+import type { ClientWorkers, SocketOutcome } from './client-workers.js';
 import type { Revocation } from './fleet-plan.js';
 import { sleep } from './harness.js';
 import { postJson } from './http-client.js';
@@ -68,6 +68,10 @@ export interface Deliveries {
   expected: number;
   /** Sockets that got their own session's event, then were closed with 4401. */
   closedRight: number;
+  /** Sessions of answered calls whose socket did not get its event and close in time, or got a wrong one. */
+  missed: number;
+  /** Calls that failed or answered a wrong count: their sessions may or may not have ended. */
+  failedCalls: number;
   /** ms from the revoking response, and from its request, to each event. */
   fromResponse: number[];
   fromRequest: number[];
@@ -79,22 +83,33 @@ export interface Deliveries {
 export async function checkDeliveries(sent: SentRevocation[], workers: ClientWorkers, timeoutMs: number): Promise<Deliveries> {
   const sessionIds = sent.flatMap(({ revocation }) => revocation.sessionIds);
   await workers.waitForOutcomes(sessionIds, timeoutMs);
-  const result: Deliveries = { revoked: 0, expected: sessionIds.length, closedRight: 0, fromResponse: [], fromRequest: [], failures: [] };
+  const result: Deliveries = { revoked: 0, expected: sessionIds.length, closedRight: 0, missed: 0, failedCalls: 0, fromResponse: [], fromRequest: [], failures: [] };
   for (const { revocation, sentAt, respondedAt, problem, ended } of sent) {
     result.revoked += ended;
-    if (problem) result.failures.push(`${revocation.kind} of ${revocation.userId}: ${problem}`);
+    if (problem) {
+      result.failedCalls++;
+      result.failures.push(`${revocation.kind} of ${revocation.userId}: ${problem}`);
+    }
     for (const sessionId of revocation.sessionIds) {
       const outcome = workers.outcomes.get(sessionId);
-      if (!outcome) {
-        result.failures.push(`session ${sessionId}: no event and no close within ${timeoutMs} ms`);
-      } else if (outcome.eventAt === null || outcome.problem || outcome.closeCode !== UNAUTHORIZED_CLOSE_CODE) {
-        result.failures.push(`session ${sessionId}: ${outcome.problem ?? 'event'}, closed with ${outcome.closeCode}`);
-      } else {
-        result.closedRight++;
-        result.fromRequest.push(outcome.eventAt - sentAt);
-        if (respondedAt !== null) result.fromResponse.push(outcome.eventAt - respondedAt);
+      const wrong = problemOf(outcome, timeoutMs);
+      if (wrong !== null || outcome?.eventAt == null) {
+        if (!problem) result.missed++;
+        result.failures.push(`session ${sessionId}: ${wrong}`);
+        continue;
       }
+      result.closedRight++;
+      result.fromRequest.push(outcome.eventAt - sentAt);
+      if (respondedAt !== null) result.fromResponse.push(outcome.eventAt - respondedAt);
     }
   }
   return result;
+}
+
+/** What is wrong with the socket of a revoked session; null when it got its own event, then 4401. */
+function problemOf(outcome: SocketOutcome | undefined, timeoutMs: number): string | null {
+  if (!outcome) return `no event and no close within ${timeoutMs} ms`;
+  if (outcome.problem !== null) return `${outcome.problem}, closed with ${outcome.closeCode}`;
+  if (outcome.closeCode !== UNAUTHORIZED_CLOSE_CODE) return `closed with ${outcome.closeCode} after its event`;
+  return null;
 }
