@@ -1,7 +1,7 @@
 /** The fleet benchmark's results, and the markdown report they are printed as: a column per bus. */
 import { availableParallelism, loadavg } from 'node:os';
 import type { ClockCheck } from './client-workers.js';
-import { DEFAULT_SIZES, describeSizes, isSameSizes, SCALED_DOWN_BECAUSE, TARGET_SIZES, type Sizes } from './fleet-sizes.js';
+import { DEFAULT_SIZES, describeSizes, isSameSizes, type Sizes } from './fleet-sizes.js';
 import type { BackendWaits, Usage } from './fleet-usage.js';
 import { machineLine, percentile } from './harness.js';
 import type { Bus } from './idle-listeners.js';
@@ -63,11 +63,7 @@ export function printReport(sizes: Sizes, results: BusResult[], runSeconds: numb
 /** What a reader must know to read the tables right. */
 function notes(sizes: Sizes, results: BusResult[]): string[] {
   const notes: string[] = [];
-  if (isSameSizes(sizes, DEFAULT_SIZES) && !isSameSizes(sizes, TARGET_SIZES)) {
-    notes.push(`NOTE: the default sizes are below the targets of ${describeSizes(TARGET_SIZES)}: ${SCALED_DOWN_BECAUSE}`);
-  } else if (!isSameSizes(sizes, TARGET_SIZES)) {
-    notes.push(`NOTE: these sizes, set by BENCH_SCALE_*, differ from the targets of ${describeSizes(TARGET_SIZES)}.`);
-  }
+  if (!isSameSizes(sizes, DEFAULT_SIZES)) notes.push(`NOTE: these sizes, set by BENCH_SCALE_*, differ from the issue's targets, the defaults: ${describeSizes(DEFAULT_SIZES)}.`);
   for (const { bus, main } of results) {
     const { answeredPerSecond, behindSeconds } = pace(main);
     if (behindSeconds > SATURATED_BEHIND_SECONDS) {
