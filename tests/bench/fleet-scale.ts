@@ -15,18 +15,13 @@ import { watchUsage } from './lib/fleet-usage.js';
 import { openIdleListeners, type Bus } from './lib/idle-listeners.js';
 import { readSizes, type Sizes } from './lib/fleet-sizes.js';
 import { createServiceKey } from './lib/service-key.js';
-import { checkDeliveries, runStorm } from './lib/storm.js';
-import { measureIssues, measureRevokes, topUp } from './lib/writer-load.js';
+import { checkDeliveries, DELIVERY_TIMEOUT_MS, runStorm } from './lib/storm.js';
+import { IDLE_LISTENER_COUNTS, measureIssues, measureRevokes, topUp, WARM_UP_WRITE_SECONDS, WRITE_SECONDS } from './lib/writer-load.js';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The server's settings for every run: one user may hold 500 sockets, and no token expires during the bench. */
 const SERVER_ENV = { MAX_SESSIONS_PER_USER: '10000', ACCESS_TOKEN_TTL_SECONDS: '3600' };
 const SCOPES = 'sessions:issue,sessions:revoke';
-export const WRITE_SECONDS = 5;
-const WARM_UP_WRITE_SECONDS = 2;
-export const IDLE_LISTENER_COUNTS = [0, 4, 16];
-/** How long after its storm's last answer a revoked session's socket may take to get its event and close. */
-const DELIVERY_TIMEOUT_MS = 15_000;
 /** A warm-up's revocations run cold and short, so the first estimate of their rate is low. */
 const POOL_MARGIN = 1.8;
 

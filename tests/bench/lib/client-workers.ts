@@ -8,7 +8,7 @@ import type { FromWorker, SocketAssignment, SocketOutcome, ToWorker } from './cl
 const workerScript = fileURLToPath(new URL('./client-worker.ts', import.meta.url));
 /** Sockets per client process, well under one process's open-files limit (20,000 here). */
 export const SOCKETS_PER_WORKER = 5_000;
-const CLOCK_ROUND_TRIPS = 10;
+export const CLOCK_ROUND_TRIPS = 10;
 
 export type { SocketAssignment, SocketOutcome };
 

@@ -32,11 +32,11 @@ export interface Revocation {
 }
 
 /** Of the sockets, this share belongs to users with MANY_DEVICES sessions each. */
-const MANY_DEVICE_SHARE = 0.15;
-const MANY_DEVICES = { min: 100, max: 500 };
-const FEW_DEVICES = { min: 1, max: 5 };
+export const MANY_DEVICE_SHARE = 0.15;
+export const MANY_DEVICES = { min: 100, max: 500 };
+export const FEW_DEVICES = { min: 1, max: 5 };
 /** Of a storm's requests, this share ends every session of a user; the rest end one session each. */
-const REVOKE_ALL_SHARE = 0.05;
+export const REVOKE_ALL_SHARE = 0.05;
 const SEED = 0x5eed;
 
 export type Random = () => number;

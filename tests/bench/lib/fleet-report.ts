@@ -1,12 +1,13 @@
 /** The fleet benchmark's results, and the markdown report they are printed as: a column per bus. */
 import { availableParallelism, loadavg } from 'node:os';
-import type { ClockCheck } from './client-workers.js';
+import { CLOCK_ROUND_TRIPS, SOCKETS_PER_WORKER, type ClockCheck } from './client-workers.js';
+import { FEW_DEVICES, MANY_DEVICE_SHARE, MANY_DEVICES, REVOKE_ALL_SHARE } from './fleet-plan.js';
 import { DEFAULT_SIZES, describeSizes, isSameSizes, type Sizes } from './fleet-sizes.js';
 import type { BackendWaits, Usage } from './fleet-usage.js';
 import { machineLine, percentile } from './harness.js';
 import type { Bus } from './idle-listeners.js';
-import type { Deliveries, SentRevocation } from './storm.js';
-import { WRITE_CONCURRENCY, type WriteStats } from './writer-load.js';
+import { DELIVERY_TIMEOUT_MS, type Deliveries, type SentRevocation } from './storm.js';
+import { IDLE_LISTENER_COUNTS, WARM_UP_WRITE_SECONDS, WRITE_CONCURRENCY, WRITE_SECONDS, type WriteStats } from './writer-load.js';
 
 export interface StormResult {
   rate: number;
@@ -186,19 +187,22 @@ function printMarkdown(header: string[], rows: string[][]): void {
 }
 
 function method(sizes: Sizes): string {
+  const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
   return [
     `Method: per bus, a fresh scratch database each for the fleet and for the writers. The fleet's ${sizes.instances} instances share one AUTH_SECRET;`,
     'a service key issues every session (issueSession, all instances at once) and revokes them (revokeUserSessions), so no argon2 hashing is on the path.',
-    `Users: 15% of the sockets belong to users with 100-500 devices, the rest to users with 1-5; socket k goes to instance k mod ${sizes.instances}, from client processes`,
-    'forked from the bench (at most 5,000 sockets each, below the open-files limit), each a real graphql-ws client subscribed to sessionRevoked, set up once every instance',
-    `counts them all in its websocket_subscriptions gauge. The storm sends request i at i/${sizes.rate} s whatever the answers (open loop) to instance i mod ${sizes.instances};`,
-    '5% of requests end a whole user (every many-device user among them), the rest one session; no session is the target of two requests, so each answer\'s count is known.',
-    'A socket of an ended session must get its own sessionRevoked (reason REVOKED), then close with 4401, within 15 s of the last answer: otherwise it is missed.',
+    `Users: ${percent(MANY_DEVICE_SHARE)} of the sockets belong to users with ${MANY_DEVICES.min}-${MANY_DEVICES.max} devices, the rest to users with ${FEW_DEVICES.min}-${FEW_DEVICES.max};`,
+    `socket k goes to instance k mod ${sizes.instances}, from client processes forked from the bench (at most ${SOCKETS_PER_WORKER} sockets each, below the open-files limit),`,
+    'each a real graphql-ws client subscribed to sessionRevoked; a storm starts once every instance counts them all in its websocket_subscriptions gauge.',
+    `The storm sends request i at i/${sizes.rate} s whatever the answers (an open loop, over node:http keep-alive) to instance i mod ${sizes.instances};`,
+    `${percent(REVOKE_ALL_SHARE)} of requests end a whole user (every many-device user among them), the rest one session; no session is the target of two requests, so each answer's count is known.`,
+    `A socket of an ended session must get its own sessionRevoked (reason REVOKED), then close with 4401, within ${DELIVERY_TIMEOUT_MS / 1000} s of the last answer: otherwise it is missed.`,
     'Latency is taken across processes on one wall clock: performance.timeOrigin + performance.now() in the bench at the revoking response, and in the client process',
-    'as the event is parsed; both are the system clock at process start plus a monotonic clock, which the clock row checks by one IPC round trip per client process.',
-    'CPU is read from /proc over the window (postgres counts every postgres process on this shared machine). The second storm sends single revocations at the same rate',
-    `while the bench, on instance 1, runs the writer load: ${WRITE_CONCURRENCY} requests in flight (closed loop) of issueSession for 5 s, then of revocations of those sessions for 5 s.`,
-    'The other writer cells run on one instance of its own database, after a 4 s warm-up, beside 0, 4 and 16 idle bus listeners: postgres.js connections LISTENing on',
+    `as the event is parsed; both are the system clock at process start plus a monotonic clock, which the clock row checks (the shortest of ${CLOCK_ROUND_TRIPS} IPC round trips per client process).`,
+    'From the request, latency includes the time a saturated fleet kept the request queued. CPU is read from /proc over the window (postgres counts every postgres process',
+    'on this shared machine). The second storm sends single revocations at the same rate while the bench, on instance 1, runs the writer load:',
+    `${WRITE_CONCURRENCY} requests in flight (closed loop) of issueSession for ${WRITE_SECONDS} s, then of revocations for ${WRITE_SECONDS} s, of sessions issued beforehand (batched, unmeasured).`,
+    `The other writer cells run on one instance of its own database, after a ${2 * WARM_UP_WRITE_SECONDS} s warm-up, beside ${IDLE_LISTENER_COUNTS.join(', ')} idle bus listeners: postgres.js connections LISTENing on`,
     "the server's channel (session_revoked), or Redis connections subscribed to the pattern * (sure to take the Redis bus's messages, whatever its channel); each consumes and counts what it gets.",
   ].join(' ');
 }

@@ -18,7 +18,7 @@ const SUBSCRIPTIONS_TIMEOUT_MS = 120_000;
 const METRICS_POLL_MS = 250;
 
 const ISSUED_FIELDS = '{ accessToken session { id } user { id } }';
-export const ISSUE_SESSION = `mutation($input: IssueSessionInput!) { issueSession(input: $input) ${ISSUED_FIELDS} }`;
+const ISSUE_SESSION = `mutation($input: IssueSessionInput!) { issueSession(input: $input) ${ISSUED_FIELDS} }`;
 
 type Issued = { accessToken: string; session: { id: string }; user: { id: string } };
 

@@ -11,6 +11,8 @@ import { dataOf } from './sessions.js';
 
 const REVOKE = 'mutation($where: UserSessionsWhere!, $reason: String) { revokeUserSessions(where: $where, reason: $reason) }';
 const REASON = 'fleet benchmark storm';
+/** How long after its storm's last answer a revoked session's socket may take to get its event and close. */
+export const DELIVERY_TIMEOUT_MS = 15_000;
 /** The close a socket gets once its session's event is written (close-codes.ts). */
 const UNAUTHORIZED_CLOSE_CODE = 4401;
 

@@ -9,6 +9,11 @@ import { sendRevocation } from './storm.js';
 
 /** Requests in flight, each sent as the previous one is answered (a closed loop). */
 export const WRITE_CONCURRENCY = 16;
+/** Each cell: this long of issueSession, then this long of revocations. */
+export const WRITE_SECONDS = 5;
+export const WARM_UP_WRITE_SECONDS = 2;
+/** Idle listeners on the bus beside the writers, one cell each. */
+export const IDLE_LISTENER_COUNTS = [0, 4, 16];
 /** The writers' users each get this many sessions, fewer than the cap, so no issueSession ends another. */
 const SESSIONS_PER_USER = 20;
 
@@ -22,7 +27,7 @@ export interface WriteStats {
   isCutShort: boolean;
 }
 
-/** issueSession for `seconds`, for users named `${prefix}-n`; the sessions, for `measureRevokes`. */
+/** issueSession for `seconds`, for users named `${prefix}-n`; with the sessions it made. */
 export async function measureIssues(url: string, key: string, seconds: number, prefix: string): Promise<{ stats: WriteStats; issued: IssuedSession[] }> {
   const issued: IssuedSession[] = [];
   let count = 0;
