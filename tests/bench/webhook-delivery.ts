@@ -6,14 +6,12 @@
  * Every event is checked by its session id: a lost one fails the run. Progress goes to stderr,
  * the report to stdout.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { benchDrivers, log, machineLine, median, percentile, postGraphQL, printTable, sleep, spawnServer, stopProcess, withServer, type DatabaseEnv, type Driver } from './lib/harness.js';
 import { cpuBetween, readCpu, type CpuSample, type CpuUse } from './lib/cpu-use.js';
+import { createServiceKey } from './lib/service-key.js';
 import { bearer, callGraphQL, dataOf } from './lib/sessions.js';
 import { Receiver } from './lib/webhook-receiver.js';
 
@@ -38,7 +36,6 @@ const BATCH_SETTLE_MS = 100;
 /** Past this many late events the latency scenario stops: each one costs a timeout. */
 const MAX_FAILURES = 10;
 
-const keysScript = fileURLToPath(new URL('../../dist/scripts/keys.js', import.meta.url));
 const ISSUE_SESSION = 'mutation($input: IssueSessionInput!) { issueSession(input: $input) { session { id } user { id } } }';
 const REVOKE = 'mutation($where: UserSessionsWhere!) { revokeUserSessions(where: $where) }';
 const CREATE_ENDPOINT = 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }';
@@ -103,7 +100,7 @@ async function benchDriver(driver: Driver, databaseEnv: DatabaseEnv): Promise<Dr
   // A test environment, not production: production refuses http:// endpoints, and the receiver is plain loopback HTTP.
   const env = { ...databaseEnv, NODE_ENV: 'test', GRAPHIQL: 'off', MAX_SESSIONS_PER_USER: '1000' };
   const writerEnv = { ...env, WEBHOOK_DELIVERY: 'off' };
-  const key = await createServiceKey(env);
+  const key = await createServiceKey(env, 'sessions:issue,sessions:revoke,webhooks:manage');
   const receiver = await Receiver.start();
   try {
     log(`${driver}: preparing sessions on a server with WEBHOOK_DELIVERY=off`);
@@ -130,15 +127,6 @@ async function benchDriver(driver: Driver, databaseEnv: DatabaseEnv): Promise<Dr
   } finally {
     await receiver.close();
   }
-}
-
-/** A key for every call the bench makes, by the keys script, which also migrates the fresh database. */
-async function createServiceKey(env: DatabaseEnv): Promise<string> {
-  const scopes = 'sessions:issue,sessions:revoke,webhooks:manage';
-  const { stdout } = await promisify(execFile)(process.execPath, [keysScript, 'create', '--name', 'bench', '--scopes', scopes], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
-  });
-  return stdout.trim();
 }
 
 /** Statistics on every table, as autovacuum would gather them in time; the scratch database is the bench's own. */

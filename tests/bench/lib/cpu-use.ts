@@ -32,16 +32,21 @@ export async function readCpu(driver: Driver, serverPid: number): Promise<CpuSam
   return { ...sample, at: performance.now() };
 }
 
-/** Whether each process seen is a `postgres` one, by pid: read once, since a sample is taken every CPU_SAMPLE_MS. */
-const isPostgresPid = new Map<string, boolean>();
+/** The command name of each process seen, by pid: read once, since a sample is taken every CPU_SAMPLE_MS. */
+const commandOf = new Map<string, string>();
 
 /** Every `postgres` process on the machine: the server is local, and its backends are children of one postmaster. */
-async function postgresCpuSeconds(): Promise<number> {
+function postgresCpuSeconds(): Promise<number> {
+  return commandCpuSeconds('postgres');
+}
+
+/** CPU seconds used so far by every process on the machine whose command name (`/proc/<pid>/comm`) is `command`. */
+export async function commandCpuSeconds(command: string): Promise<number> {
   let total = 0;
   for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
     try {
-      if (!isPostgresPid.has(pid)) isPostgresPid.set(pid, (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() === 'postgres');
-      if (isPostgresPid.get(pid)) total += await cpuSeconds(Number(pid));
+      if (!commandOf.has(pid)) commandOf.set(pid, (await readFile(`/proc/${pid}/comm`, 'utf8')).trim());
+      if (commandOf.get(pid) === command) total += await cpuSeconds(Number(pid));
     } catch {
       // Exited while being read.
     }

@@ -38,6 +38,17 @@ export function benchDrivers(): Array<{ driver: Driver; withDatabase: WithDataba
   return drivers;
 }
 
+/**
+ * A fresh Postgres database per call, for a benchmark that needs one shared by several processes
+ * (PGlite cannot be): from BENCH_DATABASE_URL or TEST_DATABASE_URL, which must be set.
+ */
+export function scratchPostgres(): WithDatabase {
+  if (!existsSync(serverEntry)) throw new Error(`${serverEntry} is missing: run \`npm run build\` first`);
+  const adminUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('set BENCH_DATABASE_URL or TEST_DATABASE_URL (e.g. postgres://root@127.0.0.1:5432/test): this benchmark runs on Postgres only');
+  return (use) => withScratchPostgres(adminUrl, use);
+}
+
 async function withScratchPostgres<T>(adminUrl: string, use: (env: DatabaseEnv) => Promise<T>): Promise<T> {
   const name = `sessions_bench_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -134,7 +145,8 @@ export async function findFreePort(): Promise<number> {
   return address.port;
 }
 
-async function waitUntilAnswering(url: string, child: ChildProcess): Promise<void> {
+/** Resolves once the server answers a GraphQL request; throws if it exits first or takes too long. */
+export async function waitUntilAnswering(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
