@@ -34,6 +34,7 @@ export function createRedisSessionEventBus({ url, logger, resyncSeconds }: Redis
   const subscriber = new Redis(url, { lazyConnect: true, autoResubscribe: false, connectionName: 'session-server-listener' });
   let resyncTimer: NodeJS.Timeout | undefined;
   let hasBeenReady = false;
+  let isClosing = false;
   publisher.on('error', () => {});
 
   async function subscribeAll(): Promise<void> {
@@ -89,7 +90,7 @@ export function createRedisSessionEventBus({ url, logger, resyncSeconds }: Redis
         }, (error: unknown) => logger.error({ err: error }, 'could not subscribe to Redis'));
       });
       subscriber.on('close', () => {
-        if (hasBeenReady) logger.warn('session event listener lost its Redis connection; reconnecting');
+        if (hasBeenReady && !isClosing) logger.warn('session event listener lost its Redis connection; reconnecting');
       });
       subscriber.on('error', (error: Error) => logger.error({ err: error }, 'session event listener could not connect to Redis; retrying'));
       resyncTimer = setInterval(() => handlers.resync(), resyncSeconds * 1000);
@@ -101,6 +102,7 @@ export function createRedisSessionEventBus({ url, logger, resyncSeconds }: Redis
     isReceiving: () => subscriber.status === 'ready',
 
     async close() {
+      isClosing = true;
       clearInterval(resyncTimer);
       subscriber.disconnect();
       publisher.disconnect();
