@@ -99,7 +99,8 @@ export function createRedisSessionEventBus({ url, logger, resyncSeconds }: Redis
       await Promise.all([subscriber.connect(), publisher.connect()]).catch(() => {});
     },
 
-    isReceiving: () => subscriber.status === 'ready',
+    // Both connections: an instance that can hear but not publish would leave its revocations to the re-check.
+    isReceiving: () => subscriber.status === 'ready' && publisher.status === 'ready',
 
     async close() {
       isClosing = true;
