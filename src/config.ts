@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { isOrigin, isValidTrustProxy, onOff, parseTrustProxy, splitList } from './config-values.js';
 import { BUS_SETTINGS, busSettingsOf, type BusSettings } from './config-bus.js';
+import { DPOP_SETTINGS, dpopSettingsOf, type DpopSettings } from './config-dpop.js';
 import { WEBHOOK_SETTINGS, webhookSettingsOf, type WebhookSettings } from './config-webhooks.js';
 
-export type { BusSettings, WebhookSettings };
+export type { BusSettings, DpopSettings, WebhookSettings };
 
 /** Every setting of the server, read from the environment once at start-up. */
 export interface Config {
@@ -87,6 +88,8 @@ export interface Config {
   webhooks: WebhookSettings;
   /** What carries session events between instances. */
   bus: BusSettings;
+  /** Device-bound sessions. */
+  dpop: DpopSettings;
   /** This server's URL as others reach it (`https://sessions.example.com`): the `iss` of the tokens it signs. @default the address it listens on */
   publicUrl: string | undefined;
   /** The P-256 private key (PEM) that signs Security Event Tokens and Logout Tokens. @default one derived from the auth secret */
@@ -181,6 +184,7 @@ const envSchema = z.object({
   EVENT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a private key in PEM' }).optional(),
   ...WEBHOOK_SETTINGS,
   ...BUS_SETTINGS,
+  ...DPOP_SETTINGS,
 });
 
 const SECRET_SETTINGS = new Set(['AUTH_SECRET', 'DATABASE_URL', 'METRICS_TOKEN', 'EVENT_SIGNING_KEY', 'REDIS_URL']);
@@ -262,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     webhooks: webhookSettingsOf(e),
     bus: busSettingsOf(e),
+    dpop: dpopSettingsOf(e),
     publicUrl: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : undefined,
     eventSigningKey: e.EVENT_SIGNING_KEY,
   };

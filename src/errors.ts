@@ -33,7 +33,8 @@ export enum ErrorCode {
 /** What each code tells a client, as the schema documents it: a code without one does not compile. */
 export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   [ErrorCode.Unauthenticated]:
-    'No valid session: no token where one is needed, or one that is malformed, forged, expired, rotated away or revoked. HTTP 401. From refreshSession, `reason` says how the session ended, when it has.',
+    'No valid session: no token where one is needed, or one that is malformed, forged, expired, rotated away or revoked. HTTP 401. From refreshSession, `reason` says how the session ended, when it has. ' +
+    'A DPoP proof that is missing where a device-bound token or DPOP=required needs one, or is refused, has `reason` INVALID_DPOP_PROOF and the answer `WWW-Authenticate: DPoP error="invalid_dpop_proof"`.',
   [ErrorCode.Forbidden]:
     'A valid credential that may not do this: a service key (`Bearer sk_…`) on a field that acts as a signed-in user, which no key ever does; a user\'s token on a backend\'s field (issueSession, the admin API); a key without the field\'s scope. HTTP 403.',
   [ErrorCode.BadUserInput]:
@@ -80,6 +81,22 @@ export class ForbiddenError extends AppError {
     super(message, ErrorCode.Forbidden, { http: { status: 403 } });
   }
 }
+
+/**
+ * A DPoP proof that does not prove what it must (RFC 9449 §7.1): missing where a bound token or
+ * DPOP=required needs one, malformed, for another request or key, outside its window, or replayed.
+ * HTTP 401 with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`.
+ */
+export class InvalidDpopProofError extends UnauthenticatedError {
+  constructor(description: string) {
+    super(`DPoP proof refused: ${description}.`, 'INVALID_DPOP_PROOF');
+    const challenge = `DPoP algs="${DPOP_CHALLENGE_ALGORITHMS}", error="invalid_dpop_proof", error_description="${description.replaceAll('"', "'")}"`;
+    this.extensions.http = { status: 401, headers: new Map([['www-authenticate', challenge]]) };
+  }
+}
+
+/** The algorithms a DPoP challenge offers (dpop-proof.ts accepts the same). */
+const DPOP_CHALLENGE_ALGORITHMS = 'ES256 ES384 EdDSA PS256 RS256';
 
 /** A field that acts as the caller, asked for without a checked session (the schema's `@Authorized()` check). */
 export class SessionRequiredError extends UnauthenticatedError {}

@@ -10,10 +10,10 @@ export type OperationOutcome = 'success' | 'error' | 'invalid';
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
 
 /** Why a request got no session: no token where one was needed, or a token that failed its check. */
-export type AuthFailureReason = 'missing' | 'malformed' | 'expired' | 'revoked' | 'rotated';
+export type AuthFailureReason = 'missing' | 'malformed' | 'expired' | 'revoked' | 'rotated' | 'dpop';
 
 /** The tables the cleanup job deletes from. */
-export type CleanupTable = 'sessions' | 'security_events' | 'login_failures' | 'sign_up_attempts' | 'outbox_events' | 'webhook_deliveries';
+export type CleanupTable = 'sessions' | 'security_events' | 'login_failures' | 'sign_up_attempts' | 'outbox_events' | 'webhook_deliveries' | 'dpop_proofs';
 
 /** A counter whose label values the compiler checks, so a typo cannot open a new series. */
 export interface LabelledCounter<Labels> {
@@ -88,7 +88,7 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
       buckets: OPERATION_BUCKETS,
       registers,
     }),
-    authFailures: counterOf(registry, 'auth_failures_total', 'Failed authentications, by reason: missing, malformed, expired, revoked or rotated.', 'reason', ['missing', 'malformed', 'expired', 'revoked', 'rotated']),
+    authFailures: counterOf(registry, 'auth_failures_total', 'Failed authentications, by reason: missing, malformed, expired, revoked, rotated or dpop (a DPoP proof missing or refused).', 'reason', ['missing', 'malformed', 'expired', 'revoked', 'rotated', 'dpop']),
     logins: counterOf(registry, 'logins_total', 'login mutations, by outcome: success, failure (wrong email or password) or throttled (refused unchecked).', 'outcome', ['success', 'failure', 'throttled']),
     revocationPushLatency: new Histogram({
       name: `${PREFIX}revocation_push_latency_seconds`,
@@ -96,7 +96,7 @@ export function createMetrics({ processMetrics = true }: MetricsOptions = {}): M
       buckets: PUSH_BUCKETS,
       registers,
     }),
-    cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures', 'sign_up_attempts', 'outbox_events', 'webhook_deliveries']),
+    cleanupRowsRemoved: counterOf(registry, 'cleanup_rows_removed_total', 'Rows the cleanup job deleted, by table.', 'table', ['sessions', 'security_events', 'login_failures', 'sign_up_attempts', 'outbox_events', 'webhook_deliveries', 'dpop_proofs']),
     webhookAttempts: counterOf(
       registry, 'webhook_delivery_attempts_total',
       'Deliveries of session events to endpoints, by outcome: delivered, retrying (failed, tried again later), failed (out of retries) or gone (410: endpoint disabled).',

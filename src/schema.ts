@@ -5,7 +5,7 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type AuthChecker, type PubSub, type ValidatorFn } from 'type-graphql';
 import type { Context } from './context.js';
 import type { ServiceKeyScope } from './auth/service-keys.js';
-import { BadUserInputError, ForbiddenError, SessionRequiredError, UnauthenticatedError, type InputProblem } from './errors.js';
+import { BadUserInputError, ForbiddenError, type InputProblem, InvalidDpopProofError, SessionRequiredError, UnauthenticatedError } from './errors.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { SessionEventsResolver } from './resolvers/session-events.resolver.js';
 import { SecurityEventResolver } from './resolvers/security-event.resolver.js';
@@ -32,6 +32,7 @@ export const authChecker: AuthChecker<Context, ServiceKeyScope> = ({ context: { 
   }
   if (auth.status === 'authenticated') return true;
   if (auth.status === 'service') throw new ForbiddenError('A service key never acts as a user: this field needs a signed-in user\'s access token.');
+  if (auth.status === 'rejected' && auth.dpopError) throw new InvalidDpopProofError(auth.dpopError);
   throw new SessionRequiredError();
 };
 

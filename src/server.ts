@@ -17,6 +17,7 @@ import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { pathOf, sendText, sendTransportError, type Handler } from './http/respond.js';
 import type { Logger } from './logger.js';
 import { createLiveConnections } from './realtime/live-connections.js';
+import { createRequestUrlResolver } from './http/request-url.js';
 import { createRedisSessionEventBus } from './realtime/redis-session-event-bus.js';
 import { createNotifySessionEventBus } from './realtime/session-event-bus.js';
 import { deliverSessionEvents } from './realtime/session-event-delivery.js';
@@ -73,9 +74,12 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     : createNotifySessionEventBus(database, logger);
   const { revoker, ...services } = createServices({ config, database, bus, logger, authSecret, clock, geolocator, metrics });
   const { sessions } = services;
+  const requestUrl = createRequestUrlResolver(config.trustProxy);
   const contexts = createContextBuilder({
     services,
     clientIp: createClientIpResolver(config.trustProxy),
+    requestUrl,
+    isDpopRequired: config.dpop.policy === 'required',
     authFailures: metrics.authFailures,
     clock,
   });
@@ -98,7 +102,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const httpServer = createHttpServer();
   const schema = await buildAppSchema();
   const checks = operationChecks(config);
-  const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, contexts, connections, logger });
+  const closeWebSockets = attachWebSocketServer({ httpServer, schema, checks, config, contexts, connections, logger, requestUrl });
   const operations = measureOperations(metrics);
   const apollo = createApollo({ schema, checks, httpServer, config, logger, plugins: [operations.plugin] });
   await apollo.start();

@@ -1,4 +1,5 @@
 import { createAccountService } from './auth/account-service.js';
+import { createDpop } from './auth/dpop.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createRevoker, type Revoker } from './auth/revocations.js';
 import { createSecurityEvents } from './auth/security-events.js';
@@ -42,8 +43,10 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
   const events = createSecurityEvents({ db, clock, logger });
   const outbox = createOutbox({ retryHours: config.webhooks.retryHours });
   const revoker = createRevoker({ db, clock, logger, bus, events, outbox, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
+  const dpop = createDpop({ db: sessionCheckDb, clock, windowSeconds: config.dpop.windowSeconds });
   const sessions = createSessionService({
-    db, sessionCheckDb, clock, logger, accessTokens, revoker, events, outbox,
+    db, sessionCheckDb, clock, logger, accessTokens, revoker, events, outbox, dpop,
+    isDpopRequired: config.dpop.policy === 'required',
     sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
     idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
     lastActiveWriteIntervalSeconds: config.lastActiveWriteIntervalSeconds,
@@ -61,7 +64,7 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
   const accounts = createAccountService({ db, clock, logger, sessions, throttle, signUpThrottle, events, revoker, outbox, logins: metrics.logins });
   const admin = createUserAdmin({ db, clock, revoker, events, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
   const webhooks = createWebhookEndpoints({ db, clock, policy: addressPolicyOf(config), retryHours: config.webhooks.retryHours });
-  return { accounts, sessions, events, revoker, admin, webhooks, keys: createServiceKeys({ db, clock, logger }) };
+  return { accounts, sessions, events, revoker, admin, webhooks, dpop, keys: createServiceKeys({ db, clock, logger }) };
 }
 
 export type JobName = 'expirySweep' | 'cleanup';
@@ -88,6 +91,7 @@ function countRemoved({ cleanupRowsRemoved }: Pick<Metrics, 'cleanupRowsRemoved'
   cleanupRowsRemoved.inc({ table: 'sign_up_attempts' }, removed.signUpAttempts);
   cleanupRowsRemoved.inc({ table: 'webhook_deliveries' }, removed.webhookDeliveries);
   cleanupRowsRemoved.inc({ table: 'outbox_events' }, removed.outboxEvents);
+  cleanupRowsRemoved.inc({ table: 'dpop_proofs' }, removed.dpopProofs);
 }
 
 export function cleanupSettings(config: Config) {

@@ -66,8 +66,14 @@ describe('cleanup', () => {
         ${now}, ${now}, ${now}, ${now}::timestamptz - (ARRAY[0, 31, 29, 0])[row_number() OVER (ORDER BY event.seq)] * interval '1 day'
       FROM event, endpoint`);
 
+    // DPoP proofs seen: two past their window go, one still in it stays.
+    await server.database.db.execute(sql`
+      INSERT INTO dpop_proofs (proof_hash, expires_at)
+      SELECT md5(n::text), ${now}::timestamptz + (CASE WHEN n <= 2 THEN -1 ELSE 30 END) * interval '1 second' FROM generate_series(1, 3) AS n`);
+
     const removed = await runCleanup({ database: server.database, clock: server.clock, logger: createLogger({ logLevel: 'silent' }), ...RETENTION });
-    expect(removed).toEqual({ sessions: 12_003, securityEvents: 7, loginFailures: 2, signUpAttempts: 3, webhookDeliveries: 2, outboxEvents: 2 });
+    expect(removed).toEqual({ sessions: 12_003, securityEvents: 7, loginFailures: 2, signUpAttempts: 3, webhookDeliveries: 2, outboxEvents: 2, dpopProofs: 2 });
+    expect(await count(sql`SELECT count(*) AS n FROM dpop_proofs`)).toBe(1);
     expect(await count(sql`SELECT count(*) AS n FROM webhook_deliveries`)).toBe(2);
     // What is left: the sign-up's live session, the recent ended ones, the recent events and failures.
     expect(await count(sql`SELECT count(*) AS n FROM sessions WHERE user_id = ${uid}`)).toBe(1 + 4 + 5);

@@ -73,7 +73,7 @@ describe('the server\'s own database schema', () => {
     expect(await app.run('SELECT id, name FROM public.users')).toEqual([{ id: 1, name: "the app's own" }]);
     const ours = await app.run(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'session_server' ORDER BY table_name`);
     expect(ours.map((row) => row.table_name)).toEqual([
-      '__drizzle_migrations', 'login_failures', 'outbox_events', 'rotated_refresh_tokens', 'security_events', 'service_keys', 'sessions', 'sign_up_attempts', 'users',
+      '__drizzle_migrations', 'dpop_proofs', 'login_failures', 'outbox_events', 'rotated_refresh_tokens', 'security_events', 'service_keys', 'sessions', 'sign_up_attempts', 'users',
       'webhook_deliveries', 'webhook_endpoints',
     ]);
     expect(await app.run(`SELECT count(*)::int AS n FROM session_server.users`)).toEqual([{ n: 1 }]);

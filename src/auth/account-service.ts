@@ -34,6 +34,8 @@ export function normalizeEmail(raw: string): string | null {
 /** Where a sign-in comes from: the device and the request. */
 export interface SignInOrigin extends RequestOrigin {
   device: DeviceDetails;
+  /** The device key the sign-in's DPoP proof proved: its session is bound to it. */
+  dpopJkt: string | null;
 }
 
 export interface AccountServiceDeps {
@@ -88,7 +90,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
           .onConflictDoNothing({ target: users.email })
           .returning(publicUserColumns);
         if (!user) return null;
-        return sessions.createSession({ user, device: origin.device, origin, event: 'SIGNED_UP' }, tx);
+        return sessions.createSession({ user, device: origin.device, origin, event: 'SIGNED_UP', dpopJkt: origin.dpopJkt }, tx);
       });
       if (!issued) return { ok: false, reason: 'EMAIL_TAKEN' };
       logger.info({ event: 'user.signed_up', userId: issued.user.id, requestId: origin.requestId }, 'account created');
@@ -103,7 +105,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
         return checked;
       }
       const { user } = checked;
-      const issued = await sessions.createSession({ user: { id: user.id, email: user.email, externalId: user.externalId, createdAt: user.createdAt }, device: origin.device, origin, event: 'LOGGED_IN' });
+      const issued = await sessions.createSession({ user: { id: user.id, email: user.email, externalId: user.externalId, createdAt: user.createdAt }, device: origin.device, origin, event: 'LOGGED_IN', dpopJkt: origin.dpopJkt });
       logins.inc({ outcome: 'success' });
       return { ok: true, issued };
     },
@@ -122,7 +124,7 @@ export function createAccountService({ db, clock, logger, sessions, throttle, si
             .values({ externalId, email, createdAt: clock.now() })
             .onConflictDoUpdate({ target: users.externalId, set: { email: sql`COALESCE(excluded.email, ${users.email})` } })
             .returning(publicUserColumns);
-          return sessions.createSession({ user: user!, device: origin.device, origin, event: 'LOGGED_IN', actorServiceKey: serviceKey }, tx);
+          return sessions.createSession({ user: user!, device: origin.device, origin, event: 'LOGGED_IN', actorServiceKey: serviceKey, dpopJkt: origin.dpopJkt }, tx);
         });
         return { ok: true, issued };
       } catch (error) {

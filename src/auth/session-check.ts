@@ -5,12 +5,16 @@ import { sessions, users } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { SessionEndedEvent } from '../realtime/session-event-bus.js';
 import { endOf, sessionEndColumns } from './session-lifetime.js';
-import { publicUserColumns, type AuthCheck, type Authenticated } from './session-shapes.js';
+import type { Dpop } from './dpop.js';
+import { publicUserColumns, type AuthCheck, type Authenticated, type TokenPresentation } from './session-shapes.js';
 import type { AccessTokens } from './tokens.js';
 import { isSameHash } from './tokens.js';
 
 export interface SessionCheckDeps {
   db: Db;
+  dpop: Dpop;
+  /** DPOP=required: a token that is not DPoP-bound is refused. */
+  isDpopRequired: boolean;
   /** Where the per-request check reads; see `Database.sessionCheckDb`. @default db */
   sessionCheckDb?: Db;
   clock: Clock;
@@ -20,8 +24,11 @@ export interface SessionCheckDeps {
   lastActiveWriteIntervalSeconds: number;
 }
 
+/** A bearer token, presented with nothing else. */
+const AS_BEARER: TokenPresentation = { scheme: 'bearer', target: { method: 'POST', url: '' } };
+
 /** Whether a session is still live: per request, per WebSocket operation, and for sockets after a gap in notifications. */
-export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, accessTokens, idleTimeoutSeconds, lastActiveWriteIntervalSeconds }: SessionCheckDeps) {
+export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, accessTokens, dpop, isDpopRequired, idleTimeoutSeconds, lastActiveWriteIntervalSeconds }: SessionCheckDeps) {
   const loadSessionForAuth = sessionCheckDb
     .select({ accessTokenHash: sessions.accessTokenHash, ...sessionEndColumns, freshAuthAt: sessions.freshAuthAt, user: publicUserColumns })
     .from(sessions)
@@ -41,7 +48,7 @@ export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, acc
   }
 
   /** The session row's side of a check; the token's hash is compared when one is given. */
-  async function checkSession(sessionId: string, userId: string, tokenExpiresAt: Date, tokenHash?: string): Promise<AuthCheck> {
+  async function checkSession(sessionId: string, userId: string, tokenExpiresAt: Date, boundTo: string | null, tokenHash?: string): Promise<AuthCheck> {
     const [found] = await loadSessionForAuth.execute({ sessionId });
     // A signed token of another user's session is one whose own session row is gone.
     const row = found?.user.id === userId ? found : undefined;
@@ -50,19 +57,37 @@ export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, acc
     if (!row || ended) return { ok: false, reason: !row ? 'invalid' : row.revokedAt ? 'revoked' : 'expired', ended };
     if (tokenHash !== undefined && !isSameHash(row.accessTokenHash, tokenHash)) return { ok: false, reason: 'rotated' };
     touchLastActive(sessionId, row.lastActiveAt, now);
-    return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt, tokenExpiresAt } };
+    return { ok: true, auth: { user: row.user, sessionId, freshAuthAt: row.freshAuthAt, tokenExpiresAt, boundTo } };
+  }
+
+  /**
+   * Whether the token came as its binding asks: a DPoP-bound one (`cnf.jkt`) only with the DPoP
+   * scheme and a fresh proof of its key for this request; any other only as a bearer token, and
+   * not at all under DPOP=required. Null when it did.
+   */
+  async function checkBinding(accessToken: string, jkt: string | null, { scheme, proof, target }: TokenPresentation): Promise<string | null> {
+    if (jkt === null) {
+      if (scheme === 'dpop') return 'the access token is not DPoP-bound: send it as Authorization: Bearer';
+      return isDpopRequired ? 'this server accepts DPoP-bound sessions only (DPOP=required)' : null;
+    }
+    if (scheme !== 'dpop') return 'a DPoP-bound access token is accepted only as Authorization: DPoP, with a DPoP proof';
+    if (proof === undefined) return 'no DPoP proof';
+    const proven = await dpop.prove(proof, { ...target, accessToken }, jkt);
+    return proven.ok ? null : proven.reason;
   }
 
   return {
     /**
-     * The per-request check: a valid signature, then the session row (one query, user included),
-     * the token's hash compared in constant time, and the session neither revoked, expired nor idle.
+     * The per-request check: a valid signature; the token presented as its binding asks (a DPoP
+     * proof checked alongside); then the session row (one query, user included), the token's hash
+     * compared in constant time, and the session neither revoked, expired nor idle.
      */
-    async authenticate(accessToken: string): Promise<AuthCheck> {
+    async authenticate(accessToken: string, presented: TokenPresentation = AS_BEARER): Promise<AuthCheck> {
       const verified = await accessTokens.verify(accessToken);
       if (!verified.ok) return verified;
-      const { sessionId, userId, tokenHash, expiresAt } = verified.claims;
-      return checkSession(sessionId, userId, expiresAt, tokenHash);
+      const { sessionId, userId, tokenHash, expiresAt, jkt } = verified.claims;
+      const [dpopError, check] = await Promise.all([checkBinding(accessToken, jkt, presented), checkSession(sessionId, userId, expiresAt, jkt, tokenHash)]);
+      return dpopError === null ? check : { ok: false, reason: 'dpop', dpopError };
     },
 
     /**
@@ -71,7 +96,7 @@ export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, acc
      * token it opened with still bounds its life (`tokenExpiresAt`).
      */
     recheck(auth: Authenticated): Promise<AuthCheck> {
-      return checkSession(auth.sessionId, auth.user.id, auth.tokenExpiresAt);
+      return checkSession(auth.sessionId, auth.user.id, auth.tokenExpiresAt, auth.boundTo);
     },
 
     /**

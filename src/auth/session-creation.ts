@@ -42,6 +42,8 @@ export interface NewSession {
   event: 'SIGNED_UP' | 'LOGGED_IN';
   /** The service key that asked for it (issueSession), by name. */
   actorServiceKey?: string;
+  /** The thumbprint of the device key its sign-in proved (DPoP): the session is bound to that key. */
+  dpopJkt?: string | null;
 }
 
 /** A new session: its row, first token pair, new-device verdict, security event and push, and the per-user cap. */
@@ -63,14 +65,14 @@ export function createSessionCreation(deps: SessionCreationDeps) {
      * least recently active sessions beyond `maxSessionsPerUser`: one statement, in `tx` when
      * given (a transaction of `db/after-commit`), so that sign-up creates the account with it.
      */
-    async createSession({ user, device, origin, event, actorServiceKey }: NewSession, tx?: Db): Promise<IssuedSession> {
+    async createSession({ user, device, origin, event, actorServiceKey, dpopJkt = null }: NewSession, tx?: Db): Promise<IssuedSession> {
       const now = clock.now();
       const id = randomUUID();
       const expiresAt = sessionExpiresAt(now, deps.sessionMaxAgeSeconds);
-      const access = await accessTokens.sign(user.id, id, expiresAt);
+      const access = await accessTokens.sign(user.id, id, expiresAt, dpopJkt);
       const refreshToken = generateSecretToken();
       const location = deps.geolocator.locate(origin.ipAddress);
-      const shown = { id, userId: user.id, ...device, ipAddress: origin.ipAddress, ...locationColumns(location), createdAt: now, lastActiveAt: now, expiresAt };
+      const shown = { id, userId: user.id, ...device, ipAddress: origin.ipAddress, ...locationColumns(location), createdAt: now, lastActiveAt: now, expiresAt, dpopJkt };
       const eviction = { where: beyondCap(user.id, now), reason: 'SESSION_LIMIT' as const };
       const at = sql`${now.toISOString()}::timestamptz`;
       const parts: StatementPart[] = [

@@ -25,6 +25,7 @@ export const publicSessionColumns = {
   lastActiveAt: sessions.lastActiveAt,
   expiresAt: sessions.expiresAt,
   isNewDevice: sessions.isNewDevice,
+  dpopJkt: sessions.dpopJkt,
 };
 
 /** A public session as a statement reads it from a part (`publicColumnsOf`): its times are text on postgres.js. */
@@ -63,12 +64,25 @@ export interface Authenticated {
   freshAuthAt: Date | null;
   /** When the access token the check was made with expires: a socket opened with it is closed then. */
   tokenExpiresAt: Date;
+  /** The device key the session is bound to (DPoP), which this request proved it holds; null for a bearer session. */
+  boundTo: string | null;
 }
 
-export type AuthFailure = 'malformed' | 'expired' | 'invalid' | 'revoked' | 'rotated';
+export type AuthFailure = 'malformed' | 'expired' | 'invalid' | 'revoked' | 'rotated' | 'dpop';
 
 /**
  * The check's answer. A failure because the session is over (revoked, past its lifetime or idle
  * timeout, or its row gone) says how it ended; `expired` without `ended` is an access token past its own `exp`.
  */
-export type AuthCheck = { ok: true; auth: Authenticated } | { ok: false; reason: AuthFailure; ended?: SessionEnd };
+export type AuthCheck = { ok: true; auth: Authenticated } | { ok: false; reason: AuthFailure; ended?: SessionEnd; dpopError?: string };
+
+/**
+ * How an access token came with its request: `Authorization: Bearer`, or `Authorization: DPoP`
+ * with a proof (the `DPoP` header, or `dpop` in `connection_init`) for the request it came with.
+ */
+export interface TokenPresentation {
+  scheme: 'bearer' | 'dpop';
+  proof?: string;
+  /** The request: its method and the URL its client addressed. */
+  target: { method: string; url: string };
+}

@@ -6,13 +6,17 @@ import type { Outbox } from '../events/outbox.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Revoker } from './revocations.js';
-import type { RequestOrigin } from './security-events.js';
+import type { RequestOrigin, SecurityEvents } from './security-events.js';
 import { endOf, isLive, sessionEndColumns } from './session-lifetime.js';
 import { publicSessionColumns, publicUserColumns, type IssuedSession } from './session-shapes.js';
 import { generateSecretToken, hashToken, type AccessTokens } from './tokens.js';
 
-/** A refresh's answer: the new pair, or why not, with the session's end when the token was one of an ended session. */
-export type RefreshResult = { ok: true; issued: IssuedSession } | { ok: false; ended?: RevocationReason };
+/**
+ * A refresh's answer: the new pair, or why not: with the session's end when the token was one of
+ * an ended session; `unproven` when the session is bound to a device key (DPoP) that the request
+ * did not prove it holds.
+ */
+export type RefreshResult = { ok: true; issued: IssuedSession } | { ok: false; ended?: RevocationReason; unproven?: boolean };
 
 export interface TokenRefreshDeps {
   db: Db;
@@ -25,6 +29,8 @@ export interface TokenRefreshDeps {
   authFailures: Metrics['authFailures'];
   /** Where each refresh is written for apps' backends (`session.refreshed`). */
   outbox: Outbox;
+  /** Where a bound session's refresh token without its key's proof is recorded. */
+  events: SecurityEvents;
 }
 
 /**
@@ -32,16 +38,25 @@ export interface TokenRefreshDeps {
  * remembered, and presenting one again ends its whole session, since either the client or a
  * thief holds a copy that should no longer exist.
  */
-export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, idleTimeoutSeconds, authFailures, outbox }: TokenRefreshDeps) {
-  /** Rotates in one conditional UPDATE: of concurrent calls with one token, at most one matches. */
-  async function rotate(oldHash: string, now: Date, origin: RequestOrigin): Promise<IssuedSession | null> {
+export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, idleTimeoutSeconds, authFailures, outbox, events }: TokenRefreshDeps) {
+  /**
+   * Rotates in one conditional UPDATE: of concurrent calls with one token, at most one matches. A
+   * session bound to a device key rotates only for a request that proved it holds that key
+   * (`jkt`); otherwise nothing changes, the attempt is recorded, and the key's holder goes on.
+   */
+  async function rotate(oldHash: string, now: Date, origin: RequestOrigin, jkt: string | null): Promise<IssuedSession | 'unproven' | null> {
     const [current] = await db
-      .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt })
+      .select({ id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt, dpopJkt: sessions.dpopJkt })
       .from(sessions)
       // A SHA-256 digest is looked up, not compared by the caller: timing of the index lookup reveals nothing useful.
       .where(and(eq(sessions.refreshTokenHash, oldHash), isLive(now, idleTimeoutSeconds)));
     if (!current) return null;
-    const access = await accessTokens.sign(current.userId, current.id, current.expiresAt);
+    if (current.dpopJkt !== null && current.dpopJkt !== jkt) {
+      logger.warn({ event: 'refresh_token.without_proof', sessionId: current.id, userId: current.userId, ipAddress: origin.ipAddress, requestId: origin.requestId }, "a device-bound session's refresh token came without its key's proof");
+      await events.record(db, [{ userId: current.userId, type: 'BOUND_TOKEN_WITHOUT_PROOF', sessionId: current.id, origin }]);
+      return 'unproven';
+    }
+    const access = await accessTokens.sign(current.userId, current.id, current.expiresAt, current.dpopJkt);
     const refreshToken = generateSecretToken();
     // Everything the answer holds is read in the rotating transaction: should any of it fail, the
     // rotation rolls back and the client's retry with the same token is not taken for reuse.
@@ -94,9 +109,10 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
      * A new token pair of the same session, or a failure: an unknown token, an ended session
      * (saying how it ended), or a reuse, which ends the session (REFRESH_TOKEN_REUSE).
      */
-    async refreshSession(refreshToken: string, origin: RequestOrigin): Promise<RefreshResult> {
+    async refreshSession(refreshToken: string, origin: RequestOrigin, jkt: string | null = null): Promise<RefreshResult> {
       const oldHash = hashToken(refreshToken);
-      const issued = await rotate(oldHash, clock.now(), origin);
+      const issued = await rotate(oldHash, clock.now(), origin, jkt);
+      if (issued === 'unproven') return { ok: false, unproven: true };
       if (issued) return { ok: true, issued };
       return { ok: false, ended: (await revokeOnReuse(oldHash, origin)) ?? (await endOfCurrent(oldHash)) };
     },

@@ -31,6 +31,8 @@ export interface AccessTokenClaims {
   /** SHA-256 of the whole token, to compare with the session's stored hash. */
   tokenHash: string;
   expiresAt: Date;
+  /** The device key's thumbprint a DPoP-bound token is confirmed by (`cnf.jkt`); null for a bearer token. */
+  jkt: string | null;
 }
 
 export type AccessTokenCheck =
@@ -38,8 +40,11 @@ export type AccessTokenCheck =
   | { ok: false; reason: 'malformed' | 'expired' | 'invalid' };
 
 export interface AccessTokens {
-  /** Signs an access token for a session, never outliving `notAfter`, its session's end (see `accessTokenExpiresAt`). */
-  sign(userId: string, sessionId: string, notAfter: Date): Promise<{ token: string; tokenHash: string; expiresAt: Date }>;
+  /**
+   * Signs an access token for a session, never outliving `notAfter`, its session's end (see
+   * `accessTokenExpiresAt`); bound to a device key by its thumbprint (`cnf.jkt`) when `jkt` is given.
+   */
+  sign(userId: string, sessionId: string, notAfter: Date, jkt?: string | null): Promise<{ token: string; tokenHash: string; expiresAt: Date }>;
   /** Checks signature, algorithm and expiry. Never throws. */
   verify(token: string): Promise<AccessTokenCheck>;
 }
@@ -62,10 +67,10 @@ export function createAccessTokens({ secret, ttlSeconds, clock, cacheSize = 10_0
   const verified = new QuickLRU<string, AccessTokenClaims>({ maxSize: cacheSize });
 
   return {
-    async sign(userId, sessionId, notAfter) {
+    async sign(userId, sessionId, notAfter, jkt) {
       const now = clock.now();
       const exp = accessTokenExpiresAt(now, ttlSeconds, notAfter).getTime() / 1000;
-      const token = await new SignJWT({ sid: sessionId })
+      const token = await new SignJWT(jkt ? { sid: sessionId, cnf: { jkt } } : { sid: sessionId })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
         .setSubject(userId)
         .setIssuedAt(Math.floor(now.getTime() / 1000))
@@ -88,11 +93,12 @@ export function createAccessTokens({ secret, ttlSeconds, clock, cacheSize = 10_0
           currentDate: clock.now(),
           requiredClaims: ['sub', 'exp'],
         });
-        const { sub, sid, exp } = payload;
+        const { sub, sid, exp, cnf } = payload;
         if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID_PATTERN.test(sid) || !UUID_PATTERN.test(sub) || exp === undefined) {
           return { ok: false, reason: 'invalid' };
         }
-        const claims = { userId: sub, sessionId: sid, tokenHash: hashToken(token), expiresAt: new Date(exp * 1000) };
+        const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
+        const claims = { userId: sub, sessionId: sid, tokenHash: hashToken(token), expiresAt: new Date(exp * 1000), jkt: typeof jkt === 'string' ? jkt : null };
         verified.set(token, claims);
         return { ok: true, claims };
       } catch (error) {

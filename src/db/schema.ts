@@ -14,6 +14,7 @@ export const revocationReasonEnum = pgEnum('revocation_reason', [
 export const securityEventTypeEnum = pgEnum('security_event_type', [
   'SIGNED_UP', 'LOGGED_IN', 'LOGIN_FAILED', 'LOGIN_THROTTLED', 'LOGGED_OUT', 'SESSION_REVOKED', 'SESSION_EXPIRED',
   'REFRESH_TOKEN_REUSE', 'PASSWORD_CHANGED', 'REAUTHENTICATED', 'SESSION_LIMIT_REACHED', 'SESSION_RENAMED',
+  'BOUND_TOKEN_WITHOUT_PROOF',
 ]);
 
 
@@ -70,6 +71,8 @@ export const sessions = pgTable('sessions', {
   isNewDevice: boolean('is_new_device').notNull().default(false),
   /** When this session last proved the password (login, reauthenticate, changePassword): sudo mode. */
   freshAuthAt: timestamptz('fresh_auth_at'),
+  /** The RFC 7638 thumbprint of the device key a DPoP-bound session is bound to; null when it is not bound. */
+  dpopJkt: text('dpop_jkt'),
 }, (t) => [
   uniqueIndex('sessions_refresh_token_hash_key').on(t.refreshTokenHash),
   // Serves the foreign key and the caller's list of live sessions.
@@ -133,6 +136,15 @@ export const loginFailures = pgTable('login_failures', {
   index('login_failures_ip_idx').on(t.ipAddress, t.createdAt),
   index('login_failures_created_at_idx').on(t.createdAt),
 ]);
+
+/**
+ * DPoP proofs seen, by the SHA-256 of their key and `jti`, until their `iat` window has passed: a
+ * proof replayed on any instance finds its row. The cleanup removes expired rows.
+ */
+export const dpopProofs = pgTable('dpop_proofs', {
+  proofHash: text('proof_hash').primaryKey(),
+  expiresAt: timestamptz('expires_at').notNull(),
+}, (t) => [index('dpop_proofs_expires_at_idx').on(t.expiresAt)]);
 
 /** One row per `signUp` attempt, counted per client address over a window to throttle account creation. */
 export const signUpAttempts = pgTable('sign_up_attempts', {

@@ -3,7 +3,7 @@ import { and, eq, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Clock } from '../clock.js';
 import type { Database, Db } from '../db/client.js';
-import { loginFailures, outboxEvents, securityEvents, sessions, signUpAttempts, webhookDeliveries } from '../db/schema.js';
+import { dpopProofs, loginFailures, outboxEvents, securityEvents, sessions, signUpAttempts, webhookDeliveries } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 
 const BATCH_SIZE = 5_000;
@@ -29,12 +29,14 @@ export interface CleanupResult {
   signUpAttempts: number;
   webhookDeliveries: number;
   outboxEvents: number;
+  dpopProofs: number;
 }
 
 /**
  * Deletes sessions that ended more than the retention ago (their rotated refresh tokens go with
  * them), old security events, login failures and sign-up attempts that no longer count, delivered
- * webhook deliveries, failed ones past their retention, and events nothing is left to deliver. At most 5,000 rows per
+ * webhook deliveries, failed ones past their retention, events nothing is left to deliver, and DPoP
+ * proofs past their window. At most 5,000 rows per
  * statement, yielding between batches, on one instance at a time. Null when another was running.
  */
 export async function runCleanup({ database, clock, logger, ...retention }: CleanupDeps): Promise<CleanupResult | null> {
@@ -57,6 +59,8 @@ export async function runCleanup({ database, clock, logger, ...retention }: Clea
       )!),
       // An event and its deliveries commit together, so one without any has nothing left to send.
       outboxEvents: await deleteInBatches(database.db, outboxEvents, outboxEvents.id, sql`NOT EXISTS (SELECT 1 FROM ${webhookDeliveries} WHERE ${webhookDeliveries.eventId} = ${outboxEvents.id})`),
+      // A proof past its window is refused by its iat alone: its row has nothing left to catch.
+      dpopProofs: await deleteInBatches(database.db, dpopProofs, dpopProofs.proofHash, lt(dpopProofs.expiresAt, new Date(now))),
     };
     logger.info({ event: 'cleanup.done', removed, durationMs: Date.now() - startedAt }, 'cleanup removed old rows');
     return removed;

@@ -8,6 +8,7 @@ import { checkOperation, type OperationChecks } from '../graphql-limits.js';
 import { isAllowedOrigin } from '../origins.js';
 import type { RevocationReason } from '../db/schema.js';
 import { SubscriptionLimitReachedError, UnauthenticatedError } from '../errors.js';
+import type { RequestUrlResolver } from '../http/request-url.js';
 import type { Logger } from '../logger.js';
 import {
   GOING_AWAY_CLOSE_CODE, GOING_AWAY_CLOSE_REASON, sessionEndedCloseReason, TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_REASON,
@@ -33,8 +34,11 @@ export type SocketAuth<Session extends SocketSession> =
 
 /** What the socket server needs of the session checks and of GraphQL's context (the context builder is one). */
 export interface SocketAuthenticator<Session extends SocketSession> {
-  /** Checks `connection_init`'s `Authorization` value; a token is required, so none at all counts as missing. */
-  authenticate(authorization: string | undefined, options: { isRequired: boolean }): Promise<SocketAuth<Session>>;
+  /**
+   * Checks `connection_init`'s `Authorization` value, with its DPoP proof for `target`; a token is
+   * required, so none at all counts as missing.
+   */
+  authenticate(authorization: string | undefined, options: { isRequired: boolean; proof?: string; target: { method: string; url: string } }): Promise<SocketAuth<Session>>;
   /** Checks the socket's session again, for an operation on it. */
   recheck(session: Session): Promise<SocketAuth<Session>>;
   /** The context an operation on this socket runs with. */
@@ -49,6 +53,8 @@ export interface WebSocketServerDeps<Session extends SocketSession> {
   contexts: SocketAuthenticator<Session>;
   connections: LiveConnections;
   logger: Logger;
+  /** The URL the upgrade's client addressed, which a DPoP proof in `connection_init` names. */
+  requestUrl: RequestUrlResolver;
 }
 
 /** What graphql-ws's hooks get as `ctx.extra`: the socket, and its state once `connection_init` is accepted. */
@@ -86,7 +92,9 @@ export function attachWebSocketServer<Session extends SocketSession>(deps: WebSo
       connectionInitWaitTimeout: config.wsConnectionInitTimeoutMs,
 
       async onConnect(ctx) {
-        const auth = await contexts.authenticate(readAuthorization(ctx.connectionParams), { isRequired: true });
+        const dpop = ctx.connectionParams?.dpop;
+        const target = { method: 'GET', url: deps.requestUrl(ctx.extra.request) };
+        const auth = await contexts.authenticate(readAuthorization(ctx.connectionParams), { isRequired: true, proof: typeof dpop === 'string' ? dpop : undefined, target });
         const socket = ctx.extra.socket;
         if (auth.status !== 'authenticated') {
           logger.info({ event: 'websocket.refused', reason: auth.status === 'rejected' ? auth.reason : auth.status === 'service' ? 'service key' : 'missing' }, 'websocket refused');

@@ -1,13 +1,13 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import { normalizeEmail, type SignInOrigin } from '../auth/account-service.js';
 import type { IssuedSession } from '../auth/session-shapes.js';
-import { callerOf, requestOriginOf, serviceCallerOf, type Context } from '../context.js';
+import { callerOf, deviceKeyOf, requestOriginOf, serviceCallerOf, type Context } from '../context.js';
 import { readClientHints } from '../devices/client-hints.js';
 import { normalizeIp } from '../devices/client-ip.js';
 import { DEVICE_TEXT_MAX_LENGTH } from '../devices/device-bounds.js';
 import { describeDevice } from '../devices/device-info.js';
 import type { PasswordRefusal } from '../auth/password-check.js';
-import { BadUserInputError, EmailTakenError, InvalidCredentialsError, RateLimitedError, UnauthenticatedError, type AppError } from '../errors.js';
+import { BadUserInputError, EmailTakenError, InvalidCredentialsError, InvalidDpopProofError, RateLimitedError, UnauthenticatedError, type AppError } from '../errors.js';
 import { AuthPayload } from '../types/auth-payload.type.js';
 import { ChangePasswordArgs, LoginArgs, ReauthenticateArgs, SignUpArgs } from '../types/auth.args.js';
 import type { DeviceInfoInput } from '../types/auth.input.js';
@@ -63,7 +63,9 @@ export class AuthResolver {
       clearFailedCookie();
       throw new UnauthenticatedError('Invalid refresh token.');
     }
-    const result = await context.services.sessions.refreshSession(token, requestOriginOf(context));
+    const result = await context.services.sessions.refreshSession(token, requestOriginOf(context), deviceKeyOf(context));
+    // The device that holds the key still has the session, and its cookie: nothing is cleared.
+    if (!result.ok && result.unproven) throw new InvalidDpopProofError('this session is bound to its device\'s key: its refresh needs a DPoP proof of that key');
     if (!result.ok) {
       clearFailedCookie();
       throw new UnauthenticatedError(result.ended ? `The session has ended (${result.ended}).` : 'Invalid refresh token, or the session has ended.', result.ended);
@@ -83,7 +85,7 @@ export class AuthResolver {
     const email = input.email == null ? null : requireEmail(input.email);
     const userAgent = stripControlCharacters(input.userAgent ?? undefined);
     const hints = input.clientHints ? readClientHints(headersOfHints(input.clientHints)) : null;
-    const origin = { device: describeDevice(input.device, { userAgent, hints }), ipAddress: normalizeIp(input.ipAddress ?? undefined), userAgent, requestId: context.requestId };
+    const origin = { device: describeDevice(input.device, { userAgent, hints }), ipAddress: normalizeIp(input.ipAddress ?? undefined), userAgent, requestId: context.requestId, dpopJkt: deviceKeyOf(context) };
     const result = await context.services.accounts.issueSession(input.externalId, email, origin, name);
     if (!result.ok) throw new EmailTakenError();
     return toAuthPayload(result.issued);
@@ -140,7 +142,8 @@ function originOf(context: Context, device: DeviceInfoInput | null | undefined):
   if (context.deviceIdHeader && context.deviceIdHeader.length > DEVICE_TEXT_MAX_LENGTH) {
     throw new BadUserInputError([{ field: 'X-Device-Id', message: `The X-Device-Id header must be at most ${DEVICE_TEXT_MAX_LENGTH} characters` }]);
   }
-  return { device: describeDevice(device, { userAgent: context.userAgent, deviceIdHeader: context.deviceIdHeader, hints: context.clientHints }), ...requestOriginOf(context) };
+  const dpopJkt = deviceKeyOf(context);
+  return { device: describeDevice(device, { userAgent: context.userAgent, deviceIdHeader: context.deviceIdHeader, hints: context.clientHints }), ...requestOriginOf(context), dpopJkt };
 }
 
 /** Cookie mode's cookie when the client asked for it; refused where no cookie can be set (over WebSocket), before anything is written. */
@@ -157,6 +160,7 @@ function toAuthPayload(issued: IssuedSession, cookie?: RefreshCookie): AuthPaylo
   cookie?.set(issued.refreshToken, issued.session.expiresAt);
   return Object.assign(new AuthPayload(), {
     accessToken: issued.accessToken,
+    tokenType: issued.session.dpopJkt === null ? 'Bearer' : 'DPoP',
     refreshToken: cookie ? null : issued.refreshToken,
     accessTokenExpiresAt: issued.accessTokenExpiresAt,
     user: issued.user,

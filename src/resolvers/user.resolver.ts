@@ -1,6 +1,6 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import type { Context } from '../context.js';
-import { UnauthenticatedError, ForbiddenError } from '../errors.js';
+import { callerOf, type Context } from '../context.js';
+import { ForbiddenError } from '../errors.js';
 import { User } from '../types/user.type.js';
 
 @Resolver(() => User)
@@ -9,9 +9,8 @@ export class UserResolver {
   me(@Ctx() context: Context): User | null {
     const { auth } = context;
     if (auth.status === 'anonymous') return null;
-    // A token that was presented but failed is an error, not "nobody": the client must learn its session ended.
-    if (auth.status === 'rejected') throw new UnauthenticatedError();
     if (auth.status === 'service') throw new ForbiddenError('A service key is no user: me needs a signed-in user\'s access token.');
-    return Object.assign(new User(), auth.user);
+    // A token that was presented but failed is an error, not "nobody": the client must learn its session ended.
+    return Object.assign(new User(), callerOf(context).user);
   }
 }

@@ -4,8 +4,13 @@ import { User } from './user.type.js';
 
 @ObjectType({ description: 'A new token pair and the session it belongs to.', simpleResolvers: true })
 export class AuthPayload {
-  @Field(() => String, { description: 'Send as `Authorization: Bearer <accessToken>`. Short-lived.' })
+  @Field(() => String, { description: 'Send as `Authorization: <tokenType> <accessToken>`. Short-lived.' })
   accessToken!: string;
+
+  @Field(() => String, {
+    description: '`Bearer`, or `DPoP` for a session bound to the device\'s key: then send `Authorization: DPoP <accessToken>` with a `DPoP` proof header on every request (RFC 9449).',
+  })
+  tokenType!: 'Bearer' | 'DPoP';
 
   @Field(() => String, {
     nullable: true,

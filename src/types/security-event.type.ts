@@ -21,6 +21,7 @@ registerEnumType(SecurityEventType, {
     REAUTHENTICATED: { description: 'A session proved the password again (reauthenticate), opening sudo mode.' },
     SESSION_LIMIT_REACHED: { description: 'A sign-in beyond MAX_SESSIONS_PER_USER ended the least recently active session (reason SESSION_LIMIT).' },
     SESSION_RENAMED: { description: 'A session was given a name with renameSession; deviceName is the new one.' },
+    BOUND_TOKEN_WITHOUT_PROOF: { description: 'A device-bound (DPoP) session\'s refresh token was presented without a proof from its key, as a copied token would be; it was refused, and the session goes on for the device that holds the key.' },
   } satisfies Record<SecurityEventTypeValue, { description: string }>,
 });
 

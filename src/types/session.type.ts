@@ -115,6 +115,11 @@ export class Session {
   @Field(() => Boolean, { description: 'True only for the session that made this request; always false for a service key, which has none.' })
   isCurrent!: boolean;
 
+  @Field(() => Boolean, {
+    description: 'Whether the session is bound to a key that never leaves its device (DPoP, RFC 9449): its tokens work only with proofs signed by that key, so copies of them are useless elsewhere.',
+  })
+  isDeviceBound!: boolean;
+
   @Field(() => Date, { nullable: true, description: 'When the session ended; null while it lives. Only userSessions(includeEnded: true) lists ended ones.' })
   endedAt!: Date | null;
 
@@ -144,9 +149,11 @@ export class SessionConnection {
  * Shapes a stored session for a client, marking whether it is the caller's own (never, without a
  * current session) and, for one that has ended, when and why.
  */
-export function toSession({ locationCity, locationRegion, locationCountryCode, ...row }: PublicSession, currentSessionId: string | null, end?: SessionEnd): Session {
+export function toSession({ locationCity, locationRegion, locationCountryCode, dpopJkt, ...row }: PublicSession, currentSessionId: string | null, end?: SessionEnd): Session {
   const location = locationCity || locationCountryCode
     ? Object.assign(new Location(), { city: locationCity, region: locationRegion, country: countryName(locationCountryCode), countryCode: locationCountryCode })
     : null;
-  return Object.assign(new Session(), row, { deviceLabel: row.deviceLabel ?? row.deviceName, location, isCurrent: row.id === currentSessionId, endedAt: end?.at ?? null, endReason: end?.reason ?? null });
+  return Object.assign(new Session(), row, {
+    deviceLabel: row.deviceLabel ?? row.deviceName, location, isCurrent: row.id === currentSessionId, isDeviceBound: dpopJkt !== null, endedAt: end?.at ?? null, endReason: end?.reason ?? null,
+  });
 }

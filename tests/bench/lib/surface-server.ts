@@ -14,6 +14,7 @@ import { openDatabaseWhenReachable } from '../../../src/db/connect.js';
 import { createClientIpResolver } from '../../../src/devices/client-ip.js';
 import { openGeolocator } from '../../../src/devices/geolocation.js';
 import { graphqlEndpoint } from '../../../src/http/graphql-endpoint.js';
+import { createRequestUrlResolver } from '../../../src/http/request-url.js';
 import { listen } from '../../../src/listen.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
@@ -42,7 +43,10 @@ async function startBare(): Promise<() => Promise<void>> {
   const metrics = createMetrics({ processMetrics: false });
   const bus = createNotifySessionEventBus(database, logger);
   const { revoker: _revoker, ...services } = createServices({ config, database, bus, logger, authSecret: secret, clock: systemClock, geolocator, metrics });
-  const contexts = createContextBuilder({ services, clientIp: createClientIpResolver(config.trustProxy), authFailures: metrics.authFailures, clock: systemClock });
+  const contexts = createContextBuilder({
+    services, clientIp: createClientIpResolver(config.trustProxy), requestUrl: createRequestUrlResolver(config.trustProxy),
+    isDpopRequired: false, authFailures: metrics.authFailures, clock: systemClock,
+  });
   const apollo = new ApolloServer<Context>({ schema: await buildAppSchema() });
   await apollo.start();
   const httpServer = createServer(graphqlEndpoint({ apollo, context: (request, response) => contexts.http(request, response), maxBodyBytes: config.maxBodyBytes }));

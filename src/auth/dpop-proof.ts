@@ -1,0 +1,78 @@
+/**
+ * DPoP proofs (RFC 9449): a JWT a device signs with its own key for each request, carrying the
+ * public key in its header. A session bound to a key's thumbprint is usable only with proofs
+ * that key signed, so a copied token alone is refused.
+ */
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+
+/** Asymmetric algorithms only (RFC 9449 §4.2): a shared secret would prove nothing about a device. */
+export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
+/** A proof is a few hundred bytes; anything much larger is refused before it is parsed. */
+const MAX_PROOF_LENGTH = 4096;
+const MAX_JTI_LENGTH = 256;
+
+/** What a proof must match: the request it came with, and the access token it accompanies, if any. */
+export interface ProofTarget {
+  method: string;
+  /** The request's URL as the client saw it (scheme and host included); query and fragment are ignored. */
+  url: string;
+  accessToken?: string;
+}
+
+export type ProofCheck =
+  | { ok: true; jkt: string; jti: string; iat: Date }
+  | { ok: false; reason: string };
+
+/**
+ * Checks a proof's form, signature and claims against the request, at `now`, with `iat` allowed
+ * `windowSeconds` either side (clock skew). Whether its `jti` was seen before is the caller's
+ * (`DpopReplays`). Never throws.
+ */
+export async function checkProof(proof: string, target: ProofTarget, now: Date, windowSeconds: number): Promise<ProofCheck> {
+  if (proof.length > MAX_PROOF_LENGTH) return { ok: false, reason: 'proof too large' };
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(proof);
+  } catch {
+    return { ok: false, reason: 'malformed proof' };
+  }
+  if (header.typ !== 'dpop+jwt') return { ok: false, reason: 'typ must be dpop+jwt' };
+  if (!DPOP_ALGORITHMS.includes(header.alg ?? '')) return { ok: false, reason: `alg ${header.alg} is not allowed` };
+  const jwk = header.jwk as JWK | undefined;
+  if (!jwk || typeof jwk !== 'object') return { ok: false, reason: 'no jwk in the header' };
+  if (PRIVATE_MEMBERS.some((member) => member in jwk)) return { ok: false, reason: 'the jwk holds a private key' };
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS }));
+  } catch {
+    return { ok: false, reason: 'bad signature or key' };
+  }
+  const { jti, htm, htu, iat, ath } = payload;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) return { ok: false, reason: 'jti missing' };
+  if (htm !== target.method) return { ok: false, reason: 'htm does not match the request' };
+  if (typeof htu !== 'string' || normalizeUrl(htu) !== normalizeUrl(target.url)) return { ok: false, reason: 'htu does not match the request' };
+  if (typeof iat !== 'number' || Math.abs(iat - now.getTime() / 1000) > windowSeconds) return { ok: false, reason: 'iat outside the window' };
+  if (target.accessToken !== undefined && ath !== accessTokenHash(target.accessToken)) return { ok: false, reason: 'ath does not match the access token' };
+  return { ok: true, jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti, iat: new Date(iat * 1000) };
+}
+
+/** `ath`: base64url of the SHA-256 of the access token (RFC 9449 §4.2). */
+export function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken).digest('base64url');
+}
+
+/** JWK members of private keys (RFC 7518 §6): a proof's key must be public. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/**
+ * Scheme and host lower-cased, default port dropped, no query or fragment (RFC 9449 §4.3); a
+ * WebSocket's `ws:`/`wss:` as the `http:`/`https:` of its upgrade request. Null when not a URL.
+ */
+function normalizeUrl(value: string): string | null {
+  if (!URL.canParse(value)) return null;
+  const url = new URL(value);
+  const scheme = ({ 'ws:': 'http:', 'wss:': 'https:' } as Record<string, string>)[url.protocol] ?? url.protocol;
+  const port = url.port === '' || (scheme === 'http:' && url.port === '80') || (scheme === 'https:' && url.port === '443') ? '' : `:${url.port}`;
+  return `${scheme}//${url.hostname}${port}${url.pathname}`;
+}
