@@ -8,7 +8,7 @@ import { createSessionService } from './auth/session-service.js';
 import { createSignUpThrottle } from './auth/sign-up-throttle.js';
 import { createAccessTokens } from './auth/tokens.js';
 import { createUserAdmin } from './auth/user-admin.js';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { startDispatcher, type Dispatcher } from './events/dispatcher.js';
 import type { AddressPolicy } from './events/endpoint-address.js';
 import { createSender } from './events/send.js';
@@ -43,7 +43,8 @@ export function createServices({ config, database: { db, sessionCheckDb }, bus, 
   const events = createSecurityEvents({ db, clock, logger });
   const outbox = createOutbox({ retryHours: config.webhooks.retryHours });
   const revoker = createRevoker({ db, clock, logger, bus, events, outbox, idleTimeoutSeconds: config.sessionIdleTimeoutSeconds });
-  const dpop = createDpop({ db: sessionCheckDb, clock, windowSeconds: config.dpop.windowSeconds });
+  // A proof's iat is the device's own clock, real time, whatever the server's clock is set to (tests move it).
+  const dpop = createDpop({ db: sessionCheckDb, clock: systemClock, windowSeconds: config.dpop.windowSeconds });
   const sessions = createSessionService({
     db, sessionCheckDb, clock, logger, accessTokens, revoker, events, outbox, dpop,
     isDpopRequired: config.dpop.policy === 'required',

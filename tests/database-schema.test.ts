@@ -54,6 +54,9 @@ async function appSide(): Promise<AppSide> {
   };
 }
 
+// Each makes a PGlite cluster on disk and starts the server on it: seconds of work, more beside the browser tests.
+const CLUSTER_TEST_TIMEOUT_MS = 60_000;
+
 describe('the server\'s own database schema', () => {
   let app: AppSide;
   beforeEach(async () => { app = await appSide(); });
@@ -77,7 +80,7 @@ describe('the server\'s own database schema', () => {
       'webhook_deliveries', 'webhook_endpoints',
     ]);
     expect(await app.run(`SELECT count(*)::int AS n FROM session_server.users`)).toEqual([{ n: 1 }]);
-  });
+  }, CLUSTER_TEST_TIMEOUT_MS);
 
   it("moves a previous release's tables, data and journal out of public, and leaves an app's own journal rows", async () => {
     await app.migrateAsPreviousRelease();
@@ -99,7 +102,7 @@ describe('the server\'s own database schema', () => {
     expect(await app.run(`SELECT hash FROM drizzle.__drizzle_migrations`)).toEqual([{ hash: "the app's own migration" }]);
     const journal = await app.run(`SELECT count(*)::int AS n FROM session_server.__drizzle_migrations`);
     expect(journal).toEqual([{ n: readMigrationFiles({ migrationsFolder }).length }]);
-  });
+  }, CLUSTER_TEST_TIMEOUT_MS);
 
   it('has migrations that name no schema, so that they run in DATABASE_SCHEMA', () => {
     // drizzle-kit writes "public". before types and referenced tables: remove it from a new migration.

@@ -118,6 +118,13 @@ describe('device-bound sessions (DPoP)', () => {
     const next = refreshed.data!.refreshSession.accessToken as string;
     expect((await post(server, ME, await dpopHeaders(key, server.url, next))).data).toEqual({ me: { id: bound.userId } });
     expectRefused(await post(server, ME, { authorization: `Bearer ${next}` }), /accepted only as Authorization: DPoP/);
+
+    // The refresh token rotated away, copied and replayed without the key, ends nothing: reuse
+    // detection is for a replay that proves the key, which only the device can make.
+    expectRefused(await post(server, REFRESH, {}, { token: bound.refreshToken }), /refresh needs a DPoP proof/);
+    expect((await post(server, ME, await dpopHeaders(key, server.url, next))).data).toEqual({ me: { id: bound.userId } });
+    const reused = await post(server, REFRESH, { dpop: await key.proof({ url: server.url }) }, { token: bound.refreshToken });
+    expect(reused.error?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_REUSE' });
   });
 
   it('binds a socket as a request: connection_init needs a proof of the key for the socket\'s URL', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { dpopProofs } from '../db/schema.js';
@@ -22,6 +23,12 @@ export interface DpopDeps {
  * replayed on another instance is refused as on the first; no server nonce is needed for that.
  */
 export function createDpop({ db, clock, windowSeconds }: DpopDeps) {
+  const recordProof = db
+    .insert(dpopProofs)
+    .values({ proofHash: sql.placeholder('proofHash'), expiresAt: sql.placeholder('expiresAt') })
+    .onConflictDoNothing()
+    .returning({ proofHash: dpopProofs.proofHash })
+    .prepare('record_dpop_proof');
   return {
     /**
      * The key thumbprint a proof proves possession of, for this request, or why it does not:
@@ -35,7 +42,7 @@ export function createDpop({ db, clock, windowSeconds }: DpopDeps) {
       // Kept until the proof's iat leaves the window, the last moment it could be accepted.
       const expiresAt = new Date(checked.iat.getTime() + windowSeconds * 1000);
       const proofHash = createHash('sha256').update(`${checked.jkt}.${checked.jti}`).digest('hex');
-      const [first] = await db.insert(dpopProofs).values({ proofHash, expiresAt }).onConflictDoNothing().returning({ proofHash: dpopProofs.proofHash });
+      const [first] = await recordProof.execute({ proofHash, expiresAt });
       if (!first) return { ok: false, reason: 'the proof was used before (jti)' };
       return { ok: true, jkt: checked.jkt };
     },

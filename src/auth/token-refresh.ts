@@ -51,9 +51,8 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
       // A SHA-256 digest is looked up, not compared by the caller: timing of the index lookup reveals nothing useful.
       .where(and(eq(sessions.refreshTokenHash, oldHash), isLive(now, idleTimeoutSeconds)));
     if (!current) return null;
-    if (current.dpopJkt !== null && current.dpopJkt !== jkt) {
-      logger.warn({ event: 'refresh_token.without_proof', sessionId: current.id, userId: current.userId, ipAddress: origin.ipAddress, requestId: origin.requestId }, "a device-bound session's refresh token came without its key's proof");
-      await events.record(db, [{ userId: current.userId, type: 'BOUND_TOKEN_WITHOUT_PROOF', sessionId: current.id, origin }]);
+    if (isUnproven(current.dpopJkt, jkt)) {
+      await recordUnproven(current.id, current.userId, origin);
       return 'unproven';
     }
     const access = await accessTokens.sign(current.userId, current.id, current.expiresAt, current.dpopJkt);
@@ -77,17 +76,29 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
     return { ...rotated, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, isNewDevice: false };
   }
 
+  /** A bound session's token without its key's proof: refused and recorded, and nothing else, as the key's holder goes on. */
+  const isUnproven = (boundTo: string | null, jkt: string | null) => boundTo !== null && boundTo !== jkt;
+  async function recordUnproven(sessionId: string, userId: string, origin: RequestOrigin): Promise<void> {
+    logger.warn({ event: 'refresh_token.without_proof', sessionId, userId, ipAddress: origin.ipAddress, requestId: origin.requestId }, "a device-bound session's refresh token came without its key's proof");
+    await events.record(db, [{ userId, type: 'BOUND_TOKEN_WITHOUT_PROOF', sessionId, origin }]);
+  }
+
   /**
    * When the token was rotated away before, ends its session; says how that session ended (by
-   * this reuse, or earlier), or undefined when the token was never rotated.
+   * this reuse, or earlier), or undefined when the token was never rotated. A bound session's old
+   * token without its key's proof is a copy that proves nothing of the device: refused, not ended.
    */
-  async function revokeOnReuse(oldHash: string, origin: RequestOrigin): Promise<RevocationReason | undefined> {
+  async function revokeOnReuse(oldHash: string, origin: RequestOrigin, jkt: string | null): Promise<RevocationReason | 'unproven' | undefined> {
     const [reused] = await db
-      .select({ sessionId: sessions.id, userId: sessions.userId, ...sessionEndColumns })
+      .select({ sessionId: sessions.id, userId: sessions.userId, dpopJkt: sessions.dpopJkt, ...sessionEndColumns })
       .from(rotatedRefreshTokens)
       .innerJoin(sessions, eq(sessions.id, rotatedRefreshTokens.sessionId))
       .where(eq(rotatedRefreshTokens.tokenHash, oldHash));
     if (!reused) return undefined;
+    if (isUnproven(reused.dpopJkt, jkt) && !endOf(reused, clock.now(), idleTimeoutSeconds)) {
+      await recordUnproven(reused.sessionId, reused.userId, origin);
+      return 'unproven';
+    }
     authFailures.inc({ reason: 'rotated' });
     logger.warn({ event: 'refresh_token.reused', sessionId: reused.sessionId, userId: reused.userId, ipAddress: origin.ipAddress, requestId: origin.requestId }, 'rotated-away refresh token presented');
     const revoked = await revoker.revoke({
@@ -114,7 +125,9 @@ export function createTokenRefresh({ db, clock, logger, accessTokens, revoker, i
       const issued = await rotate(oldHash, clock.now(), origin, jkt);
       if (issued === 'unproven') return { ok: false, unproven: true };
       if (issued) return { ok: true, issued };
-      return { ok: false, ended: (await revokeOnReuse(oldHash, origin)) ?? (await endOfCurrent(oldHash)) };
+      const reused = await revokeOnReuse(oldHash, origin, jkt);
+      if (reused === 'unproven') return { ok: false, unproven: true };
+      return { ok: false, ended: reused ?? (await endOfCurrent(oldHash)) };
     },
   };
 }
