@@ -72,6 +72,51 @@ describe('the client in Chromium, in cookie mode', () => {
     expect(await tab!.evaluate(() => JSON.stringify((globalThis as any).localStorage))).not.toContain(cookies[0]!.value);
   });
 
+  it('binds its session to a non-extractable key of the device; a token copied out of the page is refused', async () => {
+    const { user } = await signUpUser(server);
+    const [tab] = await newTabs(1);
+    // What a script injected into the page, or a proxy, would lift from the wire.
+    const lifted: Array<{ authorization?: string; dpop?: string }> = [];
+    tab!.on('request', (request) => {
+      const { authorization, dpop } = request.headers();
+      if (authorization?.startsWith('DPoP ')) lifted.push({ authorization, dpop });
+    });
+    const { session } = await tab!.evaluate(({ email, password }) => (globalThis as any).client.login({ email, password }), { email: user.email, password: PASSWORD });
+    expect(session.isDeviceBound).toBe(true);
+    const sessions = await tab!.evaluate(async () => (await (globalThis as any).client.sessions()) as Array<{ id: string; isDeviceBound: boolean }>);
+    expect(sessions).toEqual(expect.arrayContaining([expect.objectContaining({ id: session.id, isDeviceBound: true })]));
+    await listening(server);
+
+    const key = await tab!.evaluate(async () => {
+      const scope = globalThis as any;
+      const db: any = await new Promise((resolve, reject) => {
+        const opening = scope.indexedDB.open('session-client-dpop', 1);
+        opening.onsuccess = () => resolve(opening.result);
+        opening.onerror = () => reject(opening.error);
+      });
+      const pair: any = await new Promise((resolve) => {
+        const read = db.transaction('keys', 'readonly').objectStore('keys').get('device');
+        read.onsuccess = () => resolve(read.result);
+      });
+      const exported = await scope.crypto.subtle.exportKey('jwk', pair.privateKey).then(() => 'exported', (error: Error) => error.name);
+      return { extractable: pair.privateKey.extractable, exported };
+    });
+    expect(key).toEqual({ extractable: false, exported: 'InvalidAccessError' });
+
+    const copied = lifted.at(-1)!;
+    const me = (headers: Record<string, string>) => fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    const token = copied.authorization!.slice('DPoP '.length);
+    // As a bearer token, with no proof, and with the proof that went with it (a replay).
+    const attempts: Array<Record<string, string>> = [{ authorization: `Bearer ${token}` }, { authorization: copied.authorization! }, { authorization: copied.authorization!, dpop: copied.dpop! }];
+    for (const headers of attempts) {
+      const answer = await me(headers);
+      expect(answer.status).toBe(401);
+      expect(answer.headers.get('www-authenticate')).toContain('invalid_dpop_proof');
+    }
+    // The page itself goes on.
+    expect(await listSessionIds(tab!)).toContain(session.id);
+  });
+
   it('adopts a session its app\'s backend got from issueSession into the cookie, and keeps it across a reload', async () => {
     const issued = await issueSessionFor(server, await newServiceKey(server, 'browser-backend', ['sessions:issue']), { externalId: 'oidc|browser' });
     const [tab] = await newTabs(1);

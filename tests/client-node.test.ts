@@ -96,14 +96,22 @@ describe('the client against the server', () => {
     await expectSignedOutOnce(server, created, 'PASSWORD_CHANGED');
   });
 
-  it('signs out with REFRESH_TOKEN_REUSE when a rotated-away refresh token is presented from outside', async () => {
+  it('signs out with REFRESH_TOKEN_REUSE when a rotated-away refresh token is presented from outside (a bearer session)', async () => {
     const { storage, issued } = recordingStorage();
-    const created = await signedInClient(server, clients, { storage });
+    // A device-bound session's copied token proves nothing and ends nothing (tests/dpop.test.ts).
+    const created = await signedInClient(server, clients, { storage, dpop: false });
     await created.client.refresh();
     expect(issued).toHaveLength(2);
     const replay = await gql(server, 'mutation($token: String!) { refreshSession(refreshToken: $token) { accessToken } }', { variables: { token: issued[0] } });
     expect(replay.code).toBe('UNAUTHENTICATED');
     await expectSignedOutOnce(server, created, 'REFRESH_TOKEN_REUSE');
+  });
+
+  it('binds its session to a key of its own by default, in memory in Node, and to none with dpop: false', async () => {
+    const bound = await signedInClient(server, clients);
+    expect((await bound.client.sessions()).find((session) => session.isCurrent)).toMatchObject({ id: bound.sessionId, isDeviceBound: true });
+    const bearer = await signedInClient(server, clients, { dpop: false });
+    expect((await bearer.client.sessions()).find((session) => session.isCurrent)).toMatchObject({ id: bearer.sessionId, isDeviceBound: false });
   });
 
   it('without its socket, learns the reason from the refused refresh, once', async () => {

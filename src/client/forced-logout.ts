@@ -1,3 +1,4 @@
+import type { DpopProver } from './dpop.js';
 import { UnauthenticatedError } from './errors.js';
 import { SESSION_REVOKED } from './operations.js';
 import { createSessionSocket, type SessionSocket, type Sink } from './session-socket.js';
@@ -11,6 +12,7 @@ export interface SocketKeeperOptions {
   isForcedLogoutOn: boolean;
   tokens: Tokens;
   state: SessionState;
+  prover?: DpopProver;
 }
 
 /** The client's one socket: opened on demand, listening for the session's end, closed on sign-out. */
@@ -21,7 +23,7 @@ export interface SocketKeeper {
   close(): void;
 }
 
-export function createSocketKeeper({ url, webSocketImpl, isForcedLogoutOn, tokens, state }: SocketKeeperOptions): SocketKeeper {
+export function createSocketKeeper({ url, webSocketImpl, isForcedLogoutOn, tokens, state, prover }: SocketKeeperOptions): SocketKeeper {
   let socket: SessionSocket | undefined;
   const ensure = () =>
     (socket ??= createSessionSocket({
@@ -33,6 +35,7 @@ export function createSocketKeeper({ url, webSocketImpl, isForcedLogoutOn, token
         return token;
       },
       onSessionEnded: (reason) => state.signOut(reason),
+      prover,
     }));
   return {
     subscribe: (query, variables, sink) => ensure().subscribe(query, variables, sink),

@@ -2,6 +2,7 @@
 // and nothing imported from outside src/client but graphql-ws's client (tests/client-boundary.test.ts).
 export { createSessionClient, type SessionClient, type SessionClientOptions, type SignedIn } from './session-client.js';
 export { createMemoryStorage, type TokenStorage } from './storage.js';
+export { createDeviceSigner, type DpopSigner } from './dpop.js';
 export {
   BadUserInputError,
   NotFoundError,

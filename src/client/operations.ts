@@ -56,6 +56,8 @@ export interface Session {
   /** Whether its sign-in was from a device the user had never used before. */
   isNewDevice: boolean;
   isCurrent: boolean;
+  /** Whether it is bound to a key that never leaves its device (DPoP): copies of its tokens are useless elsewhere. */
+  isDeviceBound: boolean;
 }
 
 export interface AuthPayload {
@@ -68,7 +70,7 @@ export interface AuthPayload {
   session: Session;
 }
 
-const SESSION_FIELDS = `id deviceName deviceLabel deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isNewDevice isCurrent`;
+const SESSION_FIELDS = `id deviceName deviceLabel deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isNewDevice isCurrent isDeviceBound`;
 const AUTH_FIELDS = `accessToken accessTokenExpiresAt refreshToken isNewDevice user { id email externalId createdAt } session { ${SESSION_FIELDS} }`;
 
 type AuthInput = Credentials & { refreshTokenInCookie?: boolean };

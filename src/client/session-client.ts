@@ -1,3 +1,4 @@
+import { createDeviceSigner, createDpopProver, type DpopProver, type DpopSigner } from './dpop.js';
 import { UnauthenticatedError } from './errors.js';
 import { createSocketKeeper } from './forced-logout.js';
 import { createHttpTransport, type FetchLike } from './http.js';
@@ -41,6 +42,14 @@ export interface SessionClientOptions {
   refreshAheadRatio?: number;
   /** @default `url` with `http` replaced by `ws` */
   webSocketUrl?: string;
+  /**
+   * Device-bound sessions (DPoP): the key that signs a proof for every request, so a sign-in binds
+   * its session to it and copies of its tokens are useless elsewhere. `false` sends bearer tokens
+   * only; a `DpopSigner` is a key of your own (a platform keystore on React Native).
+   * @default a non-extractable P-256 key from WebCrypto, kept in IndexedDB in browsers (in memory
+   * elsewhere); bearer tokens where WebCrypto is missing
+   */
+  dpop?: DpopSigner | false;
 }
 
 export interface SignedIn {
@@ -88,7 +97,8 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
   const url = resolveUrl(options.url);
   const isCookieMode = options.refreshTokenInCookie ?? isBrowser();
   const fetchImpl = options.fetch ?? (globalThis.fetch.bind(globalThis) as unknown as FetchLike);
-  const transport = createHttpTransport(url, fetchImpl, isCookieMode ? 'include' : 'same-origin');
+  const prover = proverOf(options.dpop);
+  const transport = createHttpTransport(url, fetchImpl, isCookieMode ? 'include' : 'same-origin', prover);
   const state = createSessionState({
     refreshAheadRatio: options.refreshAheadRatio ?? 0.8,
     // A failed refresh ahead of time is retried by the next request; UNAUTHENTICATED has signed out already.
@@ -108,6 +118,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
     isForcedLogoutOn: options.forcedLogout !== false,
     tokens,
     state,
+    prover,
   });
 
   async function request<TData, TVariables>(document: ops.TypedDocument<TData, TVariables> | string, variables?: TVariables): Promise<TData> {
@@ -176,6 +187,12 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
       tabSync.close();
     },
   };
+}
+
+function proverOf(option: DpopSigner | false | undefined): DpopProver | undefined {
+  if (option === false) return undefined;
+  if (option) return createDpopProver(option);
+  return globalThis.crypto?.subtle ? createDpopProver(createDeviceSigner()) : undefined;
 }
 
 function resolveUrl(url: string): string {

@@ -1,4 +1,5 @@
 import { CloseCode, createClient, type Client } from 'graphql-ws/client';
+import { authorizationOf, isBoundToken, type DpopProver } from './dpop.js';
 import { UnauthenticatedError } from './errors.js';
 import { operationNameOf, type RevocationReason } from './operations.js';
 
@@ -21,6 +22,8 @@ export interface SessionSocketOptions {
   accessToken(stale?: string): Promise<string>;
   /** The server said the socket's session ended (4401 `session ended: X`, or refused twice in a row). */
   onSessionEnded(reason: RevocationReason): void;
+  /** Proves the device's key in `connection_init`, for a token bound to it. */
+  prover?: DpopProver;
 }
 
 export interface Sink<T> {
@@ -90,7 +93,8 @@ export function createSessionSocket(options: SessionSocketOptions): SessionSocke
       refusal = undefined;
       stale = undefined;
       socketToken = token;
-      return { authorization: `Bearer ${token}` };
+      if (!options.prover || !isBoundToken(token)) return { authorization: authorizationOf(token) };
+      return { authorization: authorizationOf(token), dpop: await options.prover.proof('GET', options.url, token) };
     },
     on: {
       connected: () => {

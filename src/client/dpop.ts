@@ -1,0 +1,153 @@
+/**
+ * The device's key and the DPoP proofs it signs (RFC 9449): a session signed in with a proof is
+ * bound to the key, and its tokens then work only with a fresh proof by it, so a copy of them is
+ * useless anywhere else. The private key never leaves the key store.
+ */
+
+/** A public key as a JWK (`kty`, `crv`, `x`, `y` for P-256). */
+export type PublicJwk = { kty?: string; crv?: string; x?: string; y?: string; [member: string]: unknown };
+
+/** WebCrypto's key pair, named from its functions: the client's types hold no DOM or Node names. */
+type Subtle = typeof globalThis.crypto.subtle;
+type KeyPair = { publicKey: Parameters<Subtle['exportKey']>[1]; privateKey: Parameters<Subtle['sign']>[1] };
+
+/** What signs proofs: the public key, and a signature over bytes (ES256: raw r||s, 64 bytes). */
+export interface DpopSigner {
+  publicJwk: PublicJwk;
+  /** `ES256` unless the signer says otherwise. */
+  alg?: string;
+  sign(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array>;
+}
+
+/** Signs each request's proof; `nonce` when the server asked for one (`use_dpop_nonce`). */
+export interface DpopProver {
+  proof(method: string, url: string, accessToken?: string, nonce?: string): Promise<string>;
+}
+
+const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const DATABASE = 'session-client-dpop';
+const STORE = 'keys';
+const KEY_ID = 'device';
+
+/**
+ * A signer over a WebCrypto key pair whose private key cannot be exported. In a browser the pair
+ * is kept in IndexedDB (a `CryptoKey` is stored as is, never as bytes), so every tab of the origin
+ * and every later visit use the same key; elsewhere it lives as long as the process.
+ */
+export async function createDeviceSigner(): Promise<DpopSigner> {
+  const subtle = globalThis.crypto.subtle;
+  const pair = (await loadStoredPair()) ?? (await storePair((await subtle.generateKey(ECDSA_P256, false, ['sign', 'verify'])) as KeyPair));
+  const { kty, crv, x, y } = await subtle.exportKey('jwk', pair.publicKey);
+  return {
+    publicJwk: { kty, crv, x, y },
+    sign: async (data) => new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, data)),
+  };
+}
+
+/** A prover over `signer`, which may still be loading (a key read from IndexedDB). */
+export function createDpopProver(signing: DpopSigner | Promise<DpopSigner>): DpopProver {
+  const ready = Promise.resolve(signing).then((signer) => ({ signer, header: encode({ typ: 'dpop+jwt', alg: signer.alg ?? 'ES256', jwk: signer.publicJwk }) }));
+  return {
+    async proof(method, url, accessToken, nonce) {
+      const { signer, header } = await ready;
+      const claims = {
+        jti: randomId(),
+        htm: method,
+        // Without query and fragment (RFC 9449 §4.2).
+        htu: url.split(/[?#]/)[0],
+        iat: Math.floor(Date.now() / 1000),
+        ...(accessToken ? { ath: base64url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', utf8(accessToken)))) } : {}),
+        ...(nonce ? { nonce } : {}),
+      };
+      const input = `${header}.${encode(claims)}`;
+      return `${input}.${base64url(await signer.sign(utf8(input)))}`;
+    },
+  };
+}
+
+/** `Authorization` for an access token: `DPoP` when it is bound to a key (`cnf.jkt`), else `Bearer`. */
+export function authorizationOf(accessToken: string): string {
+  return `${isBoundToken(accessToken) ? 'DPoP' : 'Bearer'} ${accessToken}`;
+}
+
+/** Whether an access token is bound to a key (`cnf.jkt`), so it goes as `Authorization: DPoP`. */
+export function isBoundToken(accessToken: string): boolean {
+  try {
+    const payload = JSON.parse(atob(accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { cnf?: { jkt?: unknown } };
+    return typeof payload.cnf?.jkt === 'string';
+  } catch {
+    return false;
+  }
+}
+
+// ---- IndexedDB, where there is one (typed here: the client's types hold no DOM beyond what it checks for) ----
+
+interface IdbRequest<T> {
+  result: T;
+  error: unknown;
+  onsuccess: (() => void) | null;
+  onerror: (() => void) | null;
+}
+
+interface IdbStore {
+  get(key: string): IdbRequest<KeyPair | undefined>;
+  add(value: KeyPair, key: string): IdbRequest<unknown>;
+}
+
+interface IdbDatabase {
+  transaction(store: string, mode: 'readonly' | 'readwrite'): { objectStore(name: string): IdbStore };
+  createObjectStore(name: string): unknown;
+}
+
+interface IdbFactory {
+  open(name: string, version: number): IdbRequest<IdbDatabase> & { onupgradeneeded: (() => void) | null };
+}
+
+async function loadStoredPair(): Promise<KeyPair | undefined> {
+  const db = await openDatabase();
+  if (!db) return undefined;
+  return settle(db.transaction(STORE, 'readonly').objectStore(STORE).get(KEY_ID));
+}
+
+async function storePair(pair: KeyPair): Promise<KeyPair> {
+  const db = await openDatabase();
+  if (!db) return pair;
+  // Another tab may have stored one first: `add` keeps that one, and this tab uses it.
+  await settle(db.transaction(STORE, 'readwrite').objectStore(STORE).add(pair, KEY_ID)).catch(() => {});
+  return (await loadStoredPair()) ?? pair;
+}
+
+function openDatabase(): Promise<IdbDatabase | undefined> {
+  const idb = (globalThis as { indexedDB?: IdbFactory }).indexedDB;
+  if (!idb) return Promise.resolve(undefined);
+  const opening = idb.open(DATABASE, 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
+  return settle(opening);
+}
+
+function settle<T>(request: IdbRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+// ---- encoding ----------------------------------------------------------------------------------
+
+function utf8(text: string): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
+}
+
+function encode(value: object): string {
+  return base64url(utf8(JSON.stringify(value)));
+}
+
+function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function randomId(): string {
+  return base64url(globalThis.crypto.getRandomValues(new Uint8Array(16)));
+}
