@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type BrowserTab } from './helpers/browser.js';
+import { createDeviceKey } from './helpers/dpop.js';
 import { loginUser, PASSWORD, signUpUser } from './helpers/graphql.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { IPHONE_SAFARI, MAC_CHROME } from './helpers/user-agents.js';
@@ -122,6 +123,25 @@ describe('the account page in Chromium', () => {
     await a.page.getByText(/Signed in on a new device: Firefox 125 on Linux/).first().waitFor();
   });
 
+  it('marks device-bound sessions, its own (the client binds by default) and another, live', async () => {
+    const { user } = await signUpUser(server);
+    const { page } = await openAccount(MAC_CHROME);
+    await signIn(page, user.email);
+    const own = page.locator('li.device', { hasText: 'This device' });
+    await own.locator('.badge.bound').waitFor();
+    expect(await own.locator('.badge.bound').textContent()).toBe('Device-bound');
+    // The sign-up's session, made without a proof, is not bound.
+    await expect.poll(() => page.locator('li.device').count()).toBe(2);
+    expect(await page.locator('li.device .badge.bound').count()).toBe(1);
+
+    const key = await createDeviceKey();
+    const bound = await loginUser(server, user.email, {}, { 'user-agent': IPHONE_SAFARI, dpop: await key.proof({ url: server.url }) });
+    await rowOf(page, bound.session.id).locator('.badge.bound').waitFor({ timeout: 1_000 });
+    await page.reload();
+    await rowOf(page, bound.session.id).locator('.badge.bound').waitFor();
+    expect(await page.locator('li.device .badge.bound').count()).toBe(2);
+  });
+
   it('asks for the password when sudo mode has lapsed, then signs the other devices out', async () => {
     const { user } = await signUpUser(server);
     const { page } = await openAccount();
@@ -156,7 +176,8 @@ describe('the account page in Chromium', () => {
 
   it('keeps the session across a reload with no token in storage, is accessible, and fits a phone', async () => {
     const { user } = await signUpUser(server);
-    await loginUser(server, user.email, { device: { deviceName: 'Work laptop' } }, { 'user-agent': MAC_CHROME, 'x-forwarded-for': '105.112.34.56' });
+    const key = await createDeviceKey();
+    await loginUser(server, user.email, { device: { deviceName: 'Work laptop' } }, { 'user-agent': MAC_CHROME, 'x-forwarded-for': '105.112.34.56', dpop: await key.proof({ url: server.url }) });
     const { page } = await openAccount(IPHONE_SAFARI, 360);
     await signIn(page, user.email);
     await page.locator('li.device', { hasText: 'This device' }).waitFor();

@@ -5,7 +5,7 @@ import { deviceIcon, h } from './dom.js';
 import { activity, ago, eventInWords, place, reasonInWords, type SecurityEventNode } from './words.js';
 import './app.css';
 
-const SESSION_FIELDS = 'id deviceName deviceLabel deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isNewDevice isCurrent';
+const SESSION_FIELDS = 'id deviceName deviceLabel deviceType os browser deviceId ipAddress location { city region country countryCode } createdAt lastActiveAt expiresAt isNewDevice isCurrent isDeviceBound';
 const CHANGES = `subscription MySessionsChanged { mySessionsChanged { type session { ${SESSION_FIELDS} } } }`;
 const EVENTS = `query MySecurityEvents($after: String) { mySecurityEvents(first: 10, after: $after) {
   edges { node { id type deviceName ipAddress isNewDevice actorServiceKey note createdAt } } pageInfo { hasNextPage endCursor } } }`;
@@ -122,7 +122,8 @@ function renderRow(session: Session): HTMLLIElement {
   const where = [place(session), session.ipAddress && `IP ${session.ipAddress}`].filter(Boolean).join(' · ');
   const nameLine = h('p', { class: 'name' }, session.deviceName,
     session.isCurrent ? h('span', { class: 'badge current' }, 'This device') : null,
-    session.isNewDevice ? h('span', { class: 'badge new' }, 'New') : null);
+    session.isNewDevice ? h('span', { class: 'badge new' }, 'New') : null,
+    session.isDeviceBound ? h('span', { class: 'badge bound', title: 'Bound to a key that never leaves this device: a copy of its sign-in is useless anywhere else.' }, 'Device-bound') : null);
   const renameButton = h('button', { class: 'link', 'aria-label': `Rename ${session.deviceName}`, onclick: () => startRename(session, row, nameLine) }, 'Rename');
   const signOutButton = session.isCurrent ? null : h('button', {
     class: 'danger', 'aria-label': `Sign out ${session.deviceName}`,

@@ -67,6 +67,7 @@ export function eventInWords(event: SecurityEventNode): string {
     REAUTHENTICATED: 'Password confirmed',
     SESSION_LIMIT_REACHED: `Signed out ${device}: too many devices`,
     SESSION_RENAMED: `Device renamed to ${device}`,
+    BOUND_TOKEN_WITHOUT_PROOF: `A copy of ${device}'s sign-in was refused: it works only on that device`,
   };
   const text = words[event.type] ?? event.type;
   return event.note ? `${text} (${event.note})` : text;
