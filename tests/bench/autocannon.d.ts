@@ -14,6 +14,11 @@ declare module 'autocannon' {
       duration?: number;
       /** Responses whose body differs are counted in `mismatches`. */
       expectBody?: string;
+      /** Requests cycled through; `setupRequest` may change each one before it is sent. */
+      requests?: Array<{
+        setupRequest?: (request: { headers?: IncomingHttpHeaders; body?: string }) => { headers?: IncomingHttpHeaders; body?: string };
+        onResponse?: (status: number, body: string) => void;
+      }>;
     }
 
     /** Percentile summary of one statistic. */
