@@ -114,6 +114,28 @@ describe('the client against the server', () => {
     expect((await bearer.client.sessions()).find((session) => session.isCurrent)).toMatchObject({ id: bearer.sessionId, isDeviceBound: false });
   });
 
+  it('keeps its key in storage that can hold one: a bound session outlives a restart of the client', async () => {
+    const saved = new Map<string, string>();
+    const storage = {
+      getRefreshToken: () => saved.get('refresh') ?? null,
+      setRefreshToken: (token: string) => { saved.set('refresh', token); },
+      clear: () => { saved.delete('refresh'); },
+      getDeviceKey: () => saved.get('key') ?? null,
+      setDeviceKey: (jwk: string) => { saved.set('key', jwk); },
+    };
+    const first = clients.create({ storage, forcedLogout: false });
+    const { session } = await first.client.signUp({ email: uniqueEmail(), password: PASSWORD });
+    expect(JSON.parse(saved.get('key')!)).toMatchObject({ kty: 'EC', crv: 'P-256' });
+    first.client.dispose();
+
+    const restarted = clients.create({ storage, forcedLogout: false });
+    const sessions = await restarted.client.sessions();
+    expect(sessions.find((listed) => listed.isCurrent)).toMatchObject({ id: session.id, isDeviceBound: true });
+    // Another process with the refresh token but another key gets nothing.
+    const elsewhere = clients.create({ storage: { ...storage, getDeviceKey: () => null, setDeviceKey: () => {} }, forcedLogout: false });
+    await expect(elsewhere.client.sessions()).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+
   it('without its socket, learns the reason from the refused refresh, once', async () => {
     const created = clients.create({ forcedLogout: false });
     const email = uniqueEmail();

@@ -29,14 +29,24 @@ const DATABASE = 'session-client-dpop';
 const STORE = 'keys';
 const KEY_ID = 'device';
 
+/** Where a key is kept where there is no IndexedDB: a private JWK, as JSON (`TokenStorage`'s). */
+export interface DeviceKeyStore {
+  getDeviceKey?(): string | null | Promise<string | null>;
+  setDeviceKey?(privateJwk: string): void | Promise<void>;
+}
+
 /**
  * A signer over a WebCrypto key pair whose private key cannot be exported. In a browser the pair
  * is kept in IndexedDB (a `CryptoKey` is stored as is, never as bytes), so every tab of the origin
- * and every later visit use the same key; elsewhere it lives as long as the process.
+ * and every later visit use the same key. Elsewhere it lives as long as the process, unless
+ * `store` keeps it: then it is made exportable once, to be written there, and read back as a
+ * key that cannot be exported.
  */
-export async function createDeviceSigner(): Promise<DpopSigner> {
+export async function createDeviceSigner(store?: DeviceKeyStore): Promise<DpopSigner> {
   const subtle = globalThis.crypto.subtle;
-  const pair = (await loadStoredPair()) ?? (await storePair((await subtle.generateKey(ECDSA_P256, false, ['sign', 'verify'])) as KeyPair));
+  const pair = indexedDbOf()
+    ? ((await loadStoredPair()) ?? (await storePair((await subtle.generateKey(ECDSA_P256, false, ['sign', 'verify'])) as KeyPair)))
+    : await keptPair(store);
   const { kty, crv, x, y } = await subtle.exportKey('jwk', pair.publicKey);
   return {
     publicJwk: { kty, crv, x, y },
@@ -80,6 +90,25 @@ export function isBoundToken(accessToken: string): boolean {
   }
 }
 
+/** The pair of a key store (Node), made and written there on first use; or one in memory only. */
+async function keptPair(store: DeviceKeyStore | undefined): Promise<KeyPair> {
+  const subtle = globalThis.crypto.subtle;
+  if (!store?.getDeviceKey || !store.setDeviceKey) return (await subtle.generateKey(ECDSA_P256, false, ['sign', 'verify'])) as KeyPair;
+  let stored = await store.getDeviceKey();
+  if (!stored) {
+    const made = (await subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])) as KeyPair;
+    stored = JSON.stringify(await subtle.exportKey('jwk', made.privateKey));
+    await store.setDeviceKey(stored);
+  }
+  const { d: _private, key_ops: _ops, ...publicJwk } = JSON.parse(stored) as Record<string, unknown>;
+  // The JWK overload, typed here: the client's types name no DOM or Node key types.
+  const importJwk = subtle.importKey.bind(subtle) as unknown as (format: 'jwk', jwk: object, algorithm: typeof ECDSA_P256, extractable: boolean, usages: string[]) => Promise<unknown>;
+  return {
+    privateKey: await importJwk('jwk', JSON.parse(stored) as object, ECDSA_P256, false, ['sign']),
+    publicKey: await importJwk('jwk', publicJwk, ECDSA_P256, true, ['verify']),
+  } as KeyPair;
+}
+
 // ---- IndexedDB, where there is one (typed here: the client's types hold no DOM beyond what it checks for) ----
 
 interface IdbRequest<T> {
@@ -117,8 +146,12 @@ async function storePair(pair: KeyPair): Promise<KeyPair> {
   return (await loadStoredPair()) ?? pair;
 }
 
+function indexedDbOf(): IdbFactory | undefined {
+  return (globalThis as { indexedDB?: IdbFactory }).indexedDB;
+}
+
 function openDatabase(): Promise<IdbDatabase | undefined> {
-  const idb = (globalThis as { indexedDB?: IdbFactory }).indexedDB;
+  const idb = indexedDbOf();
   if (!idb) return Promise.resolve(undefined);
   const opening = idb.open(DATABASE, 1);
   opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);

@@ -46,8 +46,9 @@ export interface SessionClientOptions {
    * Device-bound sessions (DPoP): the key that signs a proof for every request, so a sign-in binds
    * its session to it and copies of its tokens are useless elsewhere. `false` sends bearer tokens
    * only; a `DpopSigner` is a key of your own (a platform keystore on React Native).
-   * @default a non-extractable P-256 key from WebCrypto, kept in IndexedDB in browsers (in memory
-   * elsewhere); bearer tokens where WebCrypto is missing
+   * @default a non-extractable P-256 key from WebCrypto, kept in IndexedDB in browsers, elsewhere
+   * in `storage` when it has `getDeviceKey`/`setDeviceKey`, else in memory; bearer tokens where
+   * WebCrypto is missing
    */
   dpop?: DpopSigner | false;
 }
@@ -97,7 +98,8 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
   const url = resolveUrl(options.url);
   const isCookieMode = options.refreshTokenInCookie ?? isBrowser();
   const fetchImpl = options.fetch ?? (globalThis.fetch.bind(globalThis) as unknown as FetchLike);
-  const prover = proverOf(options.dpop);
+  const storage = options.storage ?? createMemoryStorage();
+  const prover = proverOf(options.dpop, storage);
   const transport = createHttpTransport(url, fetchImpl, isCookieMode ? 'include' : 'same-origin', prover);
   const state = createSessionState({
     refreshAheadRatio: options.refreshAheadRatio ?? 0.8,
@@ -111,7 +113,7 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
     },
   });
   const tabSync = isCookieMode ? createTabSync(url, { onAdopt: (grant) => state.hold(grant), onSignedOut: (reason) => state.signOut(reason, true) }) : IN_PROCESS;
-  const tokens = createTokens({ transport, storage: options.storage ?? createMemoryStorage(), isCookieMode, state, tabSync });
+  const tokens = createTokens({ transport, storage, isCookieMode, state, tabSync });
   const sockets = createSocketKeeper({
     url: options.webSocketUrl ?? url.replace(/^http/, 'ws'),
     webSocketImpl: options.webSocketImpl,
@@ -189,10 +191,10 @@ export function createSessionClient(options: SessionClientOptions): SessionClien
   };
 }
 
-function proverOf(option: DpopSigner | false | undefined): DpopProver | undefined {
+function proverOf(option: DpopSigner | false | undefined, storage: TokenStorage): DpopProver | undefined {
   if (option === false) return undefined;
   if (option) return createDpopProver(option);
-  return globalThis.crypto?.subtle ? createDpopProver(createDeviceSigner()) : undefined;
+  return globalThis.crypto?.subtle ? createDpopProver(createDeviceSigner(storage)) : undefined;
 }
 
 function resolveUrl(url: string): string {

@@ -7,7 +7,14 @@
 export interface TokenStorage {
   getRefreshToken(): string | null | Promise<string | null>;
   setRefreshToken(refreshToken: string): void | Promise<void>;
+  /** Forgets the refresh token (on sign-out); the device key stays. */
   clear(): void | Promise<void>;
+  /**
+   * Where there is no IndexedDB (Node): the device's DPoP key, a private JWK as JSON, kept between
+   * runs so that a bound session outlives a restart. Without these two, the key lives in memory.
+   */
+  getDeviceKey?(): string | null | Promise<string | null>;
+  setDeviceKey?(privateJwk: string): void | Promise<void>;
 }
 
 /** Keeps the refresh token in this process's memory only: gone when it exits. */
