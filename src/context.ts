@@ -56,9 +56,10 @@ export interface Context {
   /**
    * The device key this request proved it holds with a DPoP proof (RFC 9449), for a sign-in or a
    * refresh to bind to or match; or why its proof was refused, or missing under DPOP=required.
-   * Null without a proof. HTTP only.
+   * Null without a proof. Checked when first asked for: only sign-ins and refreshes ask, so no
+   * other request spends a proof's signature check and row.
    */
-  deviceKey?: DeviceKey;
+  deviceKey: () => Promise<DeviceKey>;
 }
 
 export type DeviceKey = { ok: true; jkt: string } | { ok: false; reason: string } | null;
@@ -125,13 +126,15 @@ export function createContextBuilder({ services, clientIp, requestUrl, isDpopReq
       // A backend's key that is not (or no longer) good fails the whole request: nothing of it may run.
       if (auth.status === 'rejected' && auth.serviceKey) throw new UnauthenticatedError(`Service key ${auth.serviceKey.reason}.`);
       const isProofOfToken = authorization !== undefined && readAuthorization(authorization)?.scheme === 'dpop';
-      return { ...describe(request), auth, refreshCookie: refreshCookieOf(request, response, clock), deviceKey: isProofOfToken ? keyOfToken(auth) : await proveKey(proof, target) };
+      const deviceKey = isProofOfToken ? Promise.resolve(keyOfToken(auth)) : undefined;
+      let proven: Promise<DeviceKey> | undefined;
+      return { ...describe(request), auth, refreshCookie: refreshCookieOf(request, response, clock), deviceKey: () => deviceKey ?? (proven ??= proveKey(proof, target)) };
     },
     /** An operation over a WebSocket (`request` is its upgrade), whose session the socket server has just checked. */
     socket(request: IncomingMessage, auth: AuthState, connection: LiveConnection): Context {
       // A socket's messages carry no proof of their own: a sign-in or refresh over it binds to nothing.
       const deviceKey: DeviceKey = isDpopRequired ? { ok: false, reason: 'sign in and refresh over HTTP, with a DPoP proof (DPOP=required)' } : null;
-      return { ...describe(request), auth, connection, deviceKey };
+      return { ...describe(request), auth, connection, deviceKey: async () => deviceKey };
     },
   };
 }
@@ -206,8 +209,8 @@ export function callerOf(context: Context): Authenticated {
 }
 
 /** The device key a sign-in or refresh proved with its DPoP proof; null without one; a refused or missing (DPOP=required) proof fails the request. */
-export function deviceKeyOf(context: Context): string | null {
-  const key = context.deviceKey ?? null;
+export async function deviceKeyOf(context: Context): Promise<string | null> {
+  const key = await context.deviceKey();
   if (key && !key.ok) throw new InvalidDpopProofError(key.reason);
   return key?.jkt ?? null;
 }

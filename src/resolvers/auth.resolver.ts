@@ -24,7 +24,7 @@ export class AuthResolver {
   async signUp(@Args(() => SignUpArgs) { input }: SignUpArgs, @Ctx() context: Context): Promise<AuthPayload> {
     const email = requireEmail(input.email);
     const cookie = cookieFor(context, input.refreshTokenInCookie);
-    const result = await context.services.accounts.signUp(email, input.password, originOf(context, input.device));
+    const result = await context.services.accounts.signUp(email, input.password, await originOf(context, input.device));
     if (!result.ok) throw refusalError(result);
     return toAuthPayload(result.issued, cookie);
   }
@@ -33,7 +33,7 @@ export class AuthResolver {
   async login(@Args(() => LoginArgs) { input }: LoginArgs, @Ctx() context: Context): Promise<AuthPayload> {
     const email = requireEmail(input.email);
     const cookie = cookieFor(context, input.refreshTokenInCookie);
-    const result = await context.services.accounts.login(email, input.password, originOf(context, input.device));
+    const result = await context.services.accounts.login(email, input.password, await originOf(context, input.device));
     if (!result.ok) throw refusalError(result);
     return toAuthPayload(result.issued, cookie);
   }
@@ -63,7 +63,7 @@ export class AuthResolver {
       clearFailedCookie();
       throw new UnauthenticatedError('Invalid refresh token.');
     }
-    const result = await context.services.sessions.refreshSession(token, requestOriginOf(context), deviceKeyOf(context));
+    const result = await context.services.sessions.refreshSession(token, requestOriginOf(context), await deviceKeyOf(context));
     // The device that holds the key still has the session, and its cookie: nothing is cleared.
     if (!result.ok && result.unproven) throw new InvalidDpopProofError('this session is bound to its device\'s key: its refresh needs a DPoP proof of that key');
     if (!result.ok) {
@@ -85,7 +85,7 @@ export class AuthResolver {
     const email = input.email == null ? null : requireEmail(input.email);
     const userAgent = stripControlCharacters(input.userAgent ?? undefined);
     const hints = input.clientHints ? readClientHints(headersOfHints(input.clientHints)) : null;
-    const origin = { device: describeDevice(input.device, { userAgent, hints }), ipAddress: normalizeIp(input.ipAddress ?? undefined), userAgent, requestId: context.requestId, dpopJkt: deviceKeyOf(context) };
+    const origin = { device: describeDevice(input.device, { userAgent, hints }), ipAddress: normalizeIp(input.ipAddress ?? undefined), userAgent, requestId: context.requestId, dpopJkt: await deviceKeyOf(context) };
     const result = await context.services.accounts.issueSession(input.externalId, email, origin, name);
     if (!result.ok) throw new EmailTakenError();
     return toAuthPayload(result.issued);
@@ -138,11 +138,11 @@ function requireEmail(raw: string): string {
   return email;
 }
 
-function originOf(context: Context, device: DeviceInfoInput | null | undefined): SignInOrigin {
+async function originOf(context: Context, device: DeviceInfoInput | null | undefined): Promise<SignInOrigin> {
   if (context.deviceIdHeader && context.deviceIdHeader.length > DEVICE_TEXT_MAX_LENGTH) {
     throw new BadUserInputError([{ field: 'X-Device-Id', message: `The X-Device-Id header must be at most ${DEVICE_TEXT_MAX_LENGTH} characters` }]);
   }
-  const dpopJkt = deviceKeyOf(context);
+  const dpopJkt = await deviceKeyOf(context);
   return { device: describeDevice(device, { userAgent: context.userAgent, deviceIdHeader: context.deviceIdHeader, hints: context.clientHints }), ...requestOriginOf(context), dpopJkt };
 }
 
