@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { isOrigin, isValidTrustProxy, onOff, parseTrustProxy, splitList } from './config-values.js';
 import { BUS_SETTINGS, busSettingsOf, type BusSettings } from './config-bus.js';
 import { DPOP_SETTINGS, dpopSettingsOf, type DpopSettings } from './config-dpop.js';
+import { GRAPHQL_LIMIT_SETTINGS, graphqlLimitsOf, type GraphqlLimits } from './config-graphql-limits.js';
 import { WEBHOOK_SETTINGS, webhookSettingsOf, type WebhookSettings } from './config-webhooks.js';
 
-export type { BusSettings, DpopSettings, WebhookSettings };
+export type { BusSettings, DpopSettings, GraphqlLimits, WebhookSettings };
 
 /** Every setting of the server, read from the environment once at start-up. */
 export interface Config {
@@ -96,21 +97,6 @@ export interface Config {
   eventSigningKey: string | undefined;
 }
 
-export interface GraphqlLimits {
-  /** Deepest selection nesting. @default 12 */
-  maxDepth: number;
-  /** Most aliases in one operation. @default 30 */
-  maxAliases: number;
-  /** Most directives in one operation. @default 50 */
-  maxDirectives: number;
-  /** Most lexical tokens in one document. @default 2000 */
-  maxTokens: number;
-  /** Highest computed cost of one operation. @default 5000 */
-  maxCost: number;
-  /** Most fields, fragment spreads and inline fragments in one document, fragments counted once. @default 200 */
-  maxSelections: number;
-}
-
 /** A mistake in how the server was set up (settings, database, files): reported as one plain line, without a stack. */
 export class StartupError extends Error {}
 
@@ -119,7 +105,6 @@ export class ConfigError extends StartupError {
 }
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const limit = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -174,12 +159,7 @@ const envSchema = z.object({
     .string()
     .refine((s) => splitList(s).every(isOrigin), 'must be a comma-separated list of origins such as https://app.example.com')
     .optional(),
-  GRAPHQL_MAX_DEPTH: limit(12),
-  GRAPHQL_MAX_ALIASES: limit(30),
-  GRAPHQL_MAX_DIRECTIVES: limit(50),
-  GRAPHQL_MAX_TOKENS: limit(2000),
-  GRAPHQL_MAX_COST: limit(5000),
-  GRAPHQL_MAX_SELECTIONS: limit(200),
+  ...GRAPHQL_LIMIT_SETTINGS,
   PUBLIC_URL: z.string().refine(isOrigin, 'must be an origin such as https://sessions.example.com').optional(),
   EVENT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a private key in PEM' }).optional(),
   ...WEBHOOK_SETTINGS,
@@ -256,14 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metrics: e.METRICS === 'on',
     metricsToken: e.METRICS_TOKEN,
     corsOrigins: e.CORS_ORIGINS ? splitList(e.CORS_ORIGINS).map((origin) => new URL(origin).origin) : [],
-    graphqlLimits: {
-      maxDepth: e.GRAPHQL_MAX_DEPTH,
-      maxAliases: e.GRAPHQL_MAX_ALIASES,
-      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
-      maxTokens: e.GRAPHQL_MAX_TOKENS,
-      maxCost: e.GRAPHQL_MAX_COST,
-      maxSelections: e.GRAPHQL_MAX_SELECTIONS,
-    },
+    graphqlLimits: graphqlLimitsOf(e),
     webhooks: webhookSettingsOf(e),
     bus: busSettingsOf(e),
     dpop: dpopSettingsOf(e),
