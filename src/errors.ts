@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { DPOP_ALGORITHMS } from './dpop-algorithms.js';
 
 /**
  * The one list of error codes a client can see in `extensions.code`, over HTTP and WebSocket:
@@ -90,13 +91,10 @@ export class ForbiddenError extends AppError {
 export class InvalidDpopProofError extends UnauthenticatedError {
   constructor(description: string) {
     super(`DPoP proof refused: ${description}.`, 'INVALID_DPOP_PROOF');
-    const challenge = `DPoP algs="${DPOP_CHALLENGE_ALGORITHMS}", error="invalid_dpop_proof", error_description="${description.replaceAll('"', "'")}"`;
+    const challenge = `DPoP algs="${DPOP_ALGORITHMS.join(' ')}", error="invalid_dpop_proof", error_description="${description.replaceAll('"', "'")}"`;
     this.extensions.http = { status: 401, headers: new Map([['www-authenticate', challenge]]) };
   }
 }
-
-/** The algorithms a DPoP challenge offers (dpop-proof.ts accepts the same). */
-const DPOP_CHALLENGE_ALGORITHMS = 'ES256 ES384 EdDSA PS256 RS256';
 
 /** A field that acts as the caller, asked for without a checked session (the schema's `@Authorized()` check). */
 export class SessionRequiredError extends UnauthenticatedError {}

@@ -6,9 +6,8 @@
 import { constants, createHash, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import QuickLRU from 'quick-lru';
+import { DPOP_ALGORITHMS, type DpopAlgorithm } from '../dpop-algorithms.js';
 
-/** Asymmetric algorithms only (RFC 9449 §4.2): a shared secret would prove nothing about a device. */
-export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
 /** A proof is a few hundred bytes; anything much larger is refused before it is parsed. */
 const MAX_PROOF_LENGTH = 4096;
 const MAX_JTI_LENGTH = 256;
@@ -61,7 +60,7 @@ type ProofKey = { ok: true; key: KeyObject; hash: string | null; params: VerifyP
 type VerifyParams = { dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number };
 
 /** How node:crypto verifies each allowed `alg` (RFC 7518, RFC 8037). */
-const VERIFY_OF_ALG: Record<string, { hash: string | null; params: VerifyParams; keyType: string }> = {
+const VERIFY_OF_ALG: Record<DpopAlgorithm, { hash: string | null; params: VerifyParams; keyType: string }> = {
   ES256: { hash: 'sha256', params: { dsaEncoding: 'ieee-p1363' }, keyType: 'ec' },
   ES384: { hash: 'sha384', params: { dsaEncoding: 'ieee-p1363' }, keyType: 'ec' },
   EdDSA: { hash: null, params: {}, keyType: 'ed25519' },
@@ -92,11 +91,11 @@ async function importHeaderKey(encodedHeader: string): Promise<ProofKey> {
   }
   if (header.typ !== 'dpop+jwt') return { ok: false, reason: 'typ must be dpop+jwt' };
   const alg = header.alg ?? '';
-  if (!DPOP_ALGORITHMS.includes(alg)) return { ok: false, reason: `alg ${alg} is not allowed` };
+  if (!isDpopAlgorithm(alg)) return { ok: false, reason: `alg ${alg} is not allowed` };
   const jwk = header.jwk as JWK | undefined;
   if (!jwk || typeof jwk !== 'object') return { ok: false, reason: 'no jwk in the header' };
   if (PRIVATE_MEMBERS.some((member) => member in jwk)) return { ok: false, reason: 'the jwk holds a private key' };
-  const verifier = VERIFY_OF_ALG[alg]!;
+  const verifier = VERIFY_OF_ALG[alg];
   try {
     const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
     const curveOk = alg !== 'ES256' || key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
@@ -126,4 +125,8 @@ function normalizeUrl(value: string): string | null {
   const scheme = ({ 'ws:': 'http:', 'wss:': 'https:' } as Record<string, string>)[url.protocol] ?? url.protocol;
   const port = url.port === '' || (scheme === 'http:' && url.port === '80') || (scheme === 'https:' && url.port === '443') ? '' : `:${url.port}`;
   return `${scheme}//${url.hostname}${port}${url.pathname}`;
+}
+
+function isDpopAlgorithm(alg: string): alg is DpopAlgorithm {
+  return (DPOP_ALGORITHMS as readonly string[]).includes(alg);
 }
