@@ -4,6 +4,8 @@
  * useless anywhere else. The private key never leaves the key store.
  */
 
+import { openDatabase, settle, type IdbDatabase, type IndexedDbLike } from './idb.js';
+
 /** A public key as a JWK (`kty`, `crv`, `x`, `y` for P-256). */
 export type PublicJwk = { kty?: string; crv?: string; x?: string; y?: string; [member: string]: unknown };
 
@@ -109,60 +111,29 @@ async function keptPair(store: DeviceKeyStore | undefined): Promise<KeyPair> {
   } as KeyPair;
 }
 
-// ---- IndexedDB, where there is one (typed here: the client's types hold no DOM beyond what it checks for) ----
-
-interface IdbRequest<T> {
-  result: T;
-  error: unknown;
-  onsuccess: (() => void) | null;
-  onerror: (() => void) | null;
-}
-
-interface IdbStore {
-  get(key: string): IdbRequest<KeyPair | undefined>;
-  add(value: KeyPair, key: string): IdbRequest<unknown>;
-}
-
-interface IdbDatabase {
-  transaction(store: string, mode: 'readonly' | 'readwrite'): { objectStore(name: string): IdbStore };
-  createObjectStore(name: string): unknown;
-}
-
-interface IdbFactory {
-  open(name: string, version: number): IdbRequest<IdbDatabase> & { onupgradeneeded: (() => void) | null };
-}
+// ---- IndexedDB, where there is one -------------------------------------------------------------
 
 async function loadStoredPair(): Promise<KeyPair | undefined> {
-  const db = await openDatabase();
+  const db = await keyDatabase();
   if (!db) return undefined;
-  return settle(db.transaction(STORE, 'readonly').objectStore(STORE).get(KEY_ID));
+  return (await settle(db.transaction(STORE, 'readonly').objectStore(STORE).get(KEY_ID))) as KeyPair | undefined;
 }
 
 async function storePair(pair: KeyPair): Promise<KeyPair> {
-  const db = await openDatabase();
+  const db = await keyDatabase();
   if (!db) return pair;
   // Another tab may have stored one first: `add` keeps that one, and this tab uses it.
   await settle(db.transaction(STORE, 'readwrite').objectStore(STORE).add(pair, KEY_ID)).catch(() => {});
   return (await loadStoredPair()) ?? pair;
 }
 
-function indexedDbOf(): IdbFactory | undefined {
-  return (globalThis as { indexedDB?: IdbFactory }).indexedDB;
+function indexedDbOf(): IndexedDbLike | undefined {
+  return (globalThis as { indexedDB?: IndexedDbLike }).indexedDB;
 }
 
-function openDatabase(): Promise<IdbDatabase | undefined> {
+async function keyDatabase(): Promise<IdbDatabase | undefined> {
   const idb = indexedDbOf();
-  if (!idb) return Promise.resolve(undefined);
-  const opening = idb.open(DATABASE, 1);
-  opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
-  return settle(opening);
-}
-
-function settle<T>(request: IdbRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  return idb ? openDatabase(idb, DATABASE, STORE) : undefined;
 }
 
 // ---- encoding ----------------------------------------------------------------------------------

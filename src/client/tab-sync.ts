@@ -1,4 +1,5 @@
-import { openGenerationStore, type GenerationStore, type IndexedDbLike } from './generation-store.js';
+import { openGenerationStore, type GenerationStore } from './generation-store.js';
+import type { IndexedDbLike } from './idb.js';
 import type { RevocationReason } from './operations.js';
 
 /** A new access token, as one tab hands it to the others. The refresh token is never broadcast. */
