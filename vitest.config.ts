@@ -29,6 +29,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits on a browser or a second process, which a loaded CI machine can keep past
+    // Vitest's default second; a poll that must settle sooner says so itself.
+    expect: { poll: { timeout: 10_000 } },
     // The suites wait on sockets, timers, Postgres and child processes more than they compute: two
     // files at a time finish sooner even on two cores, where Vitest's default (cores - 1) runs one.
     maxWorkers: Math.max(2, availableParallelism() - 1),
