@@ -5,7 +5,7 @@ import { sessions, users } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { SessionEndedEvent } from '../realtime/session-event-bus.js';
 import { endOf, sessionEndColumns } from './session-lifetime.js';
-import type { Dpop } from './dpop.js';
+import { REPLAYED_PROOF, type Dpop, type DpopRefusal, type ProofRecord } from './dpop.js';
 import { publicUserColumns, type AuthCheck, type Authenticated, type TokenPresentation } from './session-shapes.js';
 import type { AccessTokens } from './tokens.js';
 import { isSameHash } from './tokens.js';
@@ -29,12 +29,21 @@ const AS_BEARER: TokenPresentation = { scheme: 'bearer', target: { method: 'POST
 
 /** Whether a session is still live: per request, per WebSocket operation, and for sockets after a gap in notifications. */
 export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, accessTokens, dpop, isDpopRequired, idleTimeoutSeconds, lastActiveWriteIntervalSeconds }: SessionCheckDeps) {
+  const authColumns = { accessTokenHash: sessions.accessTokenHash, ...sessionEndColumns, freshAuthAt: sessions.freshAuthAt, user: publicUserColumns };
   const loadSessionForAuth = sessionCheckDb
-    .select({ accessTokenHash: sessions.accessTokenHash, ...sessionEndColumns, freshAuthAt: sessions.freshAuthAt, user: publicUserColumns })
+    .select(authColumns)
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.id, sql.placeholder('sessionId')))
     .prepare('load_session_for_auth');
+  // A DPoP-bound request's lookup records its proof in the same statement: no second round trip.
+  const loadSessionRecordingProof = sessionCheckDb
+    .with(dpop.recordPart)
+    .select({ ...authColumns, isProofNew: sql<boolean>`exists (select 1 from ${dpop.recordPart})` })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sql.placeholder('sessionId')))
+    .prepare('load_session_recording_dpop_proof');
 
   /** Records activity at most once per interval; never awaited by the request it comes from. */
   function touchLastActive(sessionId: string, lastActiveAt: Date, now: Date): void {
@@ -47,11 +56,15 @@ export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, acc
       .then(undefined, (error: unknown) => logger.error({ err: error, sessionId }, 'could not record session activity'));
   }
 
-  /** The session row's side of a check; the token's hash is compared when one is given. */
-  async function checkSession(sessionId: string, userId: string, tokenExpiresAt: Date, boundTo: string | null, tokenHash?: string): Promise<AuthCheck> {
-    const [found] = await loadSessionForAuth.execute({ sessionId });
+  /**
+   * The session row's side of a check; the token's hash is compared when one is given, and a
+   * request's DPoP proof, checked already, is recorded as used (and refused if it was before).
+   */
+  async function checkSession(sessionId: string, userId: string, tokenExpiresAt: Date, boundTo: string | null, tokenHash?: string, proof?: ProofRecord): Promise<AuthCheck> {
+    const [found] = proof ? await loadSessionRecordingProof.execute({ sessionId, ...proof }) : await loadSessionForAuth.execute({ sessionId });
     // A signed token of another user's session is one whose own session row is gone.
     const row = found?.user.id === userId ? found : undefined;
+    if (row && 'isProofNew' in row && !row.isProofNew) return { ok: false, reason: 'dpop', dpopError: REPLAYED_PROOF };
     const now = clock.now();
     const ended = endOf(row, now, idleTimeoutSeconds);
     if (!row || ended) return { ok: false, reason: !row ? 'invalid' : row.revokedAt ? 'revoked' : 'expired', ended };
@@ -62,32 +75,34 @@ export function createSessionCheck({ db, sessionCheckDb = db, clock, logger, acc
 
   /**
    * Whether the token came as its binding asks: a DPoP-bound one (`cnf.jkt`) only with the DPoP
-   * scheme and a fresh proof of its key for this request; any other only as a bearer token, and
-   * not at all under DPOP=required. Null when it did.
+   * scheme and a proof of its key for this request, whose record the session lookup then makes;
+   * any other only as a bearer token, and not at all under DPOP=required.
    */
-  async function checkBinding(accessToken: string, jkt: string | null, { scheme, proof, target }: TokenPresentation): Promise<string | null> {
+  async function checkBinding(accessToken: string, jkt: string | null, { scheme, proof, target }: TokenPresentation): Promise<{ ok: true; record?: ProofRecord } | DpopRefusal> {
+    const refuse = (reason: string) => ({ ok: false, reason }) as const;
     if (jkt === null) {
-      if (scheme === 'dpop') return 'the access token is not DPoP-bound: send it as Authorization: Bearer';
-      return isDpopRequired ? 'this server accepts DPoP-bound sessions only (DPOP=required)' : null;
+      if (scheme === 'dpop') return refuse('the access token is not DPoP-bound: send it as Authorization: Bearer');
+      return isDpopRequired ? refuse('this server accepts DPoP-bound sessions only (DPOP=required)') : { ok: true };
     }
-    if (scheme !== 'dpop') return 'a DPoP-bound access token is accepted only as Authorization: DPoP, with a DPoP proof';
-    if (proof === undefined) return 'no DPoP proof';
-    const proven = await dpop.prove(proof, { ...target, accessToken }, jkt);
-    return proven.ok ? null : proven.reason;
+    if (scheme !== 'dpop') return refuse('a DPoP-bound access token is accepted only as Authorization: DPoP, with a DPoP proof');
+    if (proof === undefined) return refuse('no DPoP proof');
+    return dpop.check(proof, { ...target, accessToken }, jkt);
   }
 
   return {
     /**
      * The per-request check: a valid signature; the token presented as its binding asks (a DPoP
-     * proof checked alongside); then the session row (one query, user included), the token's hash
-     * compared in constant time, and the session neither revoked, expired nor idle.
+     * proof's signature and claims checked); then the session row (one statement, user included,
+     * the proof recorded), the token's hash compared in constant time, and the session neither
+     * revoked, expired nor idle.
      */
     async authenticate(accessToken: string, presented: TokenPresentation = AS_BEARER): Promise<AuthCheck> {
       const verified = await accessTokens.verify(accessToken);
       if (!verified.ok) return verified;
       const { sessionId, userId, tokenHash, expiresAt, jkt } = verified.claims;
-      const [dpopError, check] = await Promise.all([checkBinding(accessToken, jkt, presented), checkSession(sessionId, userId, expiresAt, jkt, tokenHash)]);
-      return dpopError === null ? check : { ok: false, reason: 'dpop', dpopError };
+      const binding = await checkBinding(accessToken, jkt, presented);
+      if (!binding.ok) return { ok: false, reason: 'dpop', dpopError: binding.reason };
+      return checkSession(sessionId, userId, expiresAt, jkt, tokenHash, binding.record);
     },
 
     /**
