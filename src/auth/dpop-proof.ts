@@ -50,7 +50,8 @@ export async function checkProof(proof: string, target: ProofTarget, now: Date, 
   const { jti, htm, htu, iat, ath } = payload;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) return { ok: false, reason: 'jti missing' };
   if (htm !== target.method) return { ok: false, reason: 'htm does not match the request' };
-  if (typeof htu !== 'string' || normalizeUrl(htu) !== normalizeUrl(target.url)) return { ok: false, reason: 'htu does not match the request' };
+  // A client's htu is most often the very URL of the request: then no parsing is needed.
+  if (typeof htu !== 'string' || (htu !== target.url && normalizeUrl(htu) !== normalizeUrl(target.url))) return { ok: false, reason: 'htu does not match the request' };
   if (typeof iat !== 'number' || Math.abs(iat - now.getTime() / 1000) > windowSeconds) return { ok: false, reason: 'iat outside the window' };
   if (target.accessToken !== undefined && ath !== accessTokenHash(target.accessToken)) return { ok: false, reason: 'ath does not match the access token' };
   return { ok: true, jkt: key.jkt, jti, iat: new Date(iat * 1000) };
