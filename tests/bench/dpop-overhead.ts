@@ -3,9 +3,11 @@
  * request of `{ me { id } }` with a DPoP-bound token and a fresh proof each time (D), against the
  * same with a bearer token (A), on the built server as its own process, for each driver. Proofs
  * are signed before each round (ES256, node:crypto), so the bench's own signing competes with the
- * server for no CPU while measured. Progress goes to stderr, the table to stdout.
+ * server for no CPU while measured. Last, one signature check is timed alone, and the report
+ * prints how far a bound request could reach if it cost only that. Progress goes to stderr, the
+ * table to stdout.
  */
-import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import { benchDrivers, cpuSeconds, log, machineLine, median, postGraphQL, printTable, withServer, type Driver, type WithDatabase } from './lib/harness.js';
 import { CONNECTIONS, runLoad, signUp, type Load, type RoundStats } from './lib/load.js';
 
@@ -29,7 +31,7 @@ interface DriverResult {
 async function main(): Promise<void> {
   const results: DriverResult[] = [];
   for (const { driver, withDatabase } of benchDrivers()) results.push(await benchDriver(driver, withDatabase));
-  printReport(results);
+  printReport(results, signatureCheckMs());
 }
 
 async function benchDriver(driver: Driver, withDatabase: WithDatabase): Promise<DriverResult> {
@@ -107,6 +109,22 @@ function deviceKey(): { proof(url: string, accessToken?: string): string } {
   };
 }
 
+/**
+ * What one ES256 signature check costs on this machine, in this process, with nothing else
+ * running (median of 5 runs of 2,000): the least a proof can add to a request's CPU.
+ */
+function signatureCheckMs(): number {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const input = Buffer.from(`${encode({ alg: 'ES256' })}.${encode({ jti: randomUUID() })}`);
+  const signature = sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const runs = Array.from({ length: 5 }, () => {
+    const start = performance.now();
+    for (let i = 0; i < 2_000; i++) verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+    return (performance.now() - start) / 2_000;
+  });
+  return median(runs);
+}
+
 function encode(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
@@ -117,12 +135,19 @@ function signEs256(key: KeyObject, input: string): string {
 
 // ---- report --------------------------------------------------------------------------------
 
-function printReport(results: DriverResult[]): void {
+function printReport(results: DriverResult[], signatureMs: number): void {
   console.log(machineLine());
   console.log(`load: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of bearer and DPoP alternating, ${ROUND_SECONDS} s each`);
   console.log('{ me { id } } with a bearer token, and with a DPoP-bound token and a new proof per request; medians across rounds; CPU of the server process per request\n');
   const header = ['driver', 'bearer req/s', 'DPoP req/s', 'DPoP/bearer (pairs)', 'bearer p50/p99 ms', 'DPoP p50/p99 ms', 'CPU ms/req bearer / DPoP', `>= ${RATIO_BAR}`];
   printTable(header, results.map(summarise));
+  // Where the server is what limits the throughput, a bound request can reach at most this share
+  // of the bearer one, even if checking the proof cost nothing but its signature.
+  const ceilings = results.map(({ driver, bearer }) => {
+    const bearerMs = median(bearer.map((round) => round.cpuMsPerRequest));
+    return `${driver} ${(bearerMs / (bearerMs + signatureMs)).toFixed(2)}`;
+  });
+  console.log(`\none ES256 signature check alone: ${(signatureMs * 1000).toFixed(0)} µs of CPU; ceiling of DPoP/bearer with nothing but that check added: ${ceilings.join(', ')}`);
 }
 
 function summarise({ driver, bearer, bound }: DriverResult): string[] {
