@@ -59,7 +59,10 @@ export function createRedisSessionEventBus({ url, logger, resyncSeconds }: Redis
       let subscribed = followed.get(userId);
       if (!subscribed) {
         // Away from Redis, the user is subscribed to with the rest on reconnecting, then re-checked.
-        subscribed = subscriber.status === 'ready' ? subscriber.subscribe(channelOf(userId)).then(() => {}, () => {}) : Promise.resolve();
+        // A SUBSCRIBE that fails while connected failed with the connection: the reconnect
+        // subscribes again and re-checks, and the periodic re-check covers the time between.
+        const warn = (error: unknown) => logger.warn({ err: error, userId }, 'could not subscribe to a user\'s session events on Redis; retried on reconnecting');
+        subscribed = subscriber.status === 'ready' ? subscriber.subscribe(channelOf(userId)).then(() => {}, warn) : Promise.resolve();
         followed.set(userId, subscribed);
       }
       await subscribed;
