@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import proxyaddr from 'proxy-addr';
 import type { Config } from '../config.js';
+import { proxyTrustOf } from '../devices/client-ip.js';
 
 /** The URL of a request as its client addressed it: scheme, host and path, without the query. */
 export type RequestUrlResolver = (request: IncomingMessage) => string;
@@ -12,9 +12,7 @@ export type RequestUrlResolver = (request: IncomingMessage) => string;
  * `X-Forwarded-Host`, and never an untrusted peer's.
  */
 export function createRequestUrlResolver(trustProxy: Config['trustProxy']): RequestUrlResolver {
-  const trust = trustProxy === undefined || trustProxy === 0
-    ? () => false
-    : typeof trustProxy === 'number' ? () => true : proxyaddr.compile(trustProxy);
+  const trust = proxyTrustOf(trustProxy);
   return (request) => {
     const isEncrypted = (request.socket as TLSSocket).encrypted === true;
     const isFromProxy = request.socket.remoteAddress !== undefined && trust(request.socket.remoteAddress, 0);
