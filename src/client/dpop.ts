@@ -31,7 +31,11 @@ const DATABASE = 'session-client-dpop';
 const STORE = 'keys';
 const KEY_ID = 'device';
 
-/** Where a key is kept where there is no IndexedDB: a private JWK, as JSON (`TokenStorage`'s). */
+/**
+ * Where there is no IndexedDB (Node): the device's key, a private JWK as JSON, kept between runs
+ * so that a bound session outlives a restart (`TokenStorage` may have these). Without them, the
+ * key lives in memory.
+ */
 export interface DeviceKeyStore {
   getDeviceKey?(): string | null | Promise<string | null>;
   setDeviceKey?(privateJwk: string): void | Promise<void>;

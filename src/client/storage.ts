@@ -1,20 +1,16 @@
+import type { DeviceKeyStore } from './dpop.js';
+
 /**
  * Where the client keeps the refresh token between runs (not used in cookie mode, where the
  * token lives in an HttpOnly cookie). The access token is only ever held in memory.
  * In React Native, back it with the Keychain/Keystore (e.g. expo-secure-store); never with
  * `localStorage` in a browser, where any script of the origin could read it.
  */
-export interface TokenStorage {
+export interface TokenStorage extends DeviceKeyStore {
   getRefreshToken(): string | null | Promise<string | null>;
   setRefreshToken(refreshToken: string): void | Promise<void>;
   /** Forgets the refresh token (on sign-out); the device key stays. */
   clear(): void | Promise<void>;
-  /**
-   * Where there is no IndexedDB (Node): the device's DPoP key, a private JWK as JSON, kept between
-   * runs so that a bound session outlives a restart. Without these two, the key lives in memory.
-   */
-  getDeviceKey?(): string | null | Promise<string | null>;
-  setDeviceKey?(privateJwk: string): void | Promise<void>;
 }
 
 /** Keeps the refresh token in this process's memory only: gone when it exits. */
