@@ -30,7 +30,7 @@ export interface SecurityEventInput {
 }
 
 /** The event of each session a statement changed (`partFor`); each SQL is read over the changed row. */
-export interface ChangeEvent {
+export interface SecurityChange {
   type: SecurityEventType;
   at: SQL;
   actorSessionId?: SQL;
@@ -89,7 +89,7 @@ export function createSecurityEvents({ db, clock, logger }: { db: Db; clock: Clo
      * with its user, id and device name, as a part of that statement. Log them with `log` once it
      * has run.
      */
-    partFor(changed: string, event: ChangeEvent): StatementPart {
+    partFor(changed: string, event: SecurityChange): StatementPart {
       const rows = sql.identifier(changed);
       return {
         name: `${changed}_events`,

@@ -62,7 +62,7 @@ export function createOutbox({ retryHours }: { retryHours: number }) {
      * The events of each session the part `changed` of a statement (`composeStatement`) returned,
      * `event.types` in that order for each, with its user, id and device, as parts of that statement.
      */
-    partsFor(changed: string, event: ChangeEvent): StatementPart[] {
+    partsFor(changed: string, event: OutboxChange): StatementPart[] {
       return parts(changed, sql`
         SELECT (changed.n * ${event.types.length} + kind.ordinal)::int AS position, kind.type, user_id, id AS session_id, ${event.at} AS occurred_at,
           ${event.initiatedBy}::text AS initiated_by, ${event.actorSessionId ?? sql`NULL::uuid`} AS actor_session_id,
@@ -101,7 +101,7 @@ export function createOutbox({ retryHours }: { retryHours: number }) {
 }
 
 /** The events of each session a statement changed (`partsFor`); each SQL is read over the changed row. */
-export interface ChangeEvent {
+export interface OutboxChange {
   types: WebhookEventType[];
   at: SQL;
   initiatedBy: InitiatingEntity;
